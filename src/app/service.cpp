@@ -1,0 +1,178 @@
+// `serve`, `worker` and `migrate`: wiring the capabilities into a running process.
+#include <signal.h>
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "api/health.h"
+#include "app/commands.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "db/database.h"
+#include "db/migrations.h"
+#include "db/partitions.h"
+#include "http/server.h"
+#include "jobs/scheduler.h"
+
+namespace pagelift::app {
+namespace {
+
+// Shutdown signals are taken synchronously by the main thread (sigwait), so they are blocked before any other
+// thread exists; every thread inherits the mask.
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+void BlockShutdownSignals() {
+  const sigset_t set = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int WaitForShutdownSignal() {
+  const sigset_t set = ShutdownSignals();
+  int signal_number = 0;
+  sigwait(&set, &signal_number);
+  return signal_number;
+}
+
+std::optional<Error> RequireForServe(const Config& config, Mode mode) {
+  auto missing = [](std::string_view name, std::string_view why) {
+    return MakeError(ErrorCode::kBadRequest, fmt::format("environment variable {} is required: {}", name, why),
+                     {{"variable", name}});
+  };
+  if (!config.database_url) return missing("DATABASE_URL", "the PostgreSQL connection string (or use `pagelift demo`)");
+  if (mode == Mode::kServe) {
+    if (!config.token_keys) {
+      return missing("PAGELIFT_TOKEN_KEYS", "comma-separated id:base64-of-32-bytes keys that encrypt Shopify tokens");
+    }
+    if (config.shopify_api_key.empty()) return missing("SHOPIFY_API_KEY", "the app's client id");
+    if (config.shopify_api_secrets.empty()) return missing("SHOPIFY_API_SECRET", "the app's client secret");
+  }
+  return std::nullopt;
+}
+
+// Migrates, waiting for PostgreSQL for up to a minute so that a service started together with its database comes up.
+bool MigrateWithRetry(const std::string& conninfo) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      auto report = db::Migrate(conninfo);
+      if (report) return true;
+      log::Error("migration failed", {{"error", report.error().message}});
+      return false;
+    } catch (const db::Unavailable& e) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        log::Error("PostgreSQL stayed unreachable; giving up on migrations", {{"error", e.what()}});
+        return false;
+      }
+      log::Warn("PostgreSQL not reachable yet; retrying migrations", {{"attempt", attempt}, {"error", e.what()}});
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+}
+
+void ScheduleWorkers(jobs::Scheduler& scheduler, db::Database& database, const Config& config) {
+  const int retention = config.events_retention_months;
+  scheduler.Every("partition-maintenance", std::chrono::hours(1), [&database, retention] {
+    auto report = db::MaintainEventPartitions(database, Clock::now(), retention);
+    if (!report) log::Warn("partition maintenance failed", {{"error", report.error().message}});
+  });
+}
+
+void AddProcessMetrics(http::Metrics& metrics, db::Database& database) {
+  metrics.AddSource([&database](std::string& out) {
+    const auto stats = database.Stats();
+    out += "# HELP pagelift_db_pool_connections Database connections by state.\n";
+    out += "# TYPE pagelift_db_pool_connections gauge\n";
+    out += fmt::format("pagelift_db_pool_connections{{state=\"max\"}} {}\n", stats.size);
+    out += fmt::format("pagelift_db_pool_connections{{state=\"open\"}} {}\n", stats.open);
+    out += fmt::format("pagelift_db_pool_connections{{state=\"in_use\"}} {}\n", stats.in_use);
+    out += "# HELP pagelift_db_pool_waiting Database calls waiting for a thread or a connection.\n";
+    out += "# TYPE pagelift_db_pool_waiting gauge\n";
+    out += fmt::format("pagelift_db_pool_waiting {}\n", stats.waiting);
+  });
+  metrics.AddSource([](std::string& out) {
+    out += "# HELP pagelift_build_info The running build.\n# TYPE pagelift_build_info gauge\n";
+    out += fmt::format("pagelift_build_info{{version=\"{}\"}} 1\n", PAGELIFT_VERSION);
+  });
+}
+
+std::optional<Error> TranslateException(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const db::Unavailable& e) {
+    auto error = MakeError(ErrorCode::kUnavailable, "the database is unavailable; retry shortly");
+    error.retry_after_seconds = e.retry_after_seconds();
+    log::Warn("database unavailable", {{"error", e.what()}});
+    return error;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+int RunMigrate(const Config& config) {
+  if (!config.database_url) {
+    std::cerr << "pagelift: environment variable DATABASE_URL is required: the database to migrate\n";
+    return 2;
+  }
+  return MigrateWithRetry(*config.database_url) ? 0 : 1;
+}
+
+int RunService(const Config& config, Mode mode) {
+  if (auto error = RequireForServe(config, mode)) {
+    std::cerr << "pagelift: " << error->message << "\n";
+    return 2;
+  }
+  BlockShutdownSignals();
+  if (mode == Mode::kServe && config.auto_migrate && !MigrateWithRetry(*config.database_url)) return 1;
+
+  db::Database database(*config.database_url, config.db_pool_size);
+  jobs::Scheduler scheduler;
+  if (mode == Mode::kWorker || config.run_workers) ScheduleWorkers(scheduler, database, config);
+
+  http::Metrics metrics;
+  http::Router router;
+  std::optional<http::Server> server;
+  if (mode == Mode::kServe) {
+    AddProcessMetrics(metrics, database);
+    api::RegisterHealthRoutes(router, database, metrics);
+    http::ServerOptions options;
+    options.host = config.listen.host;
+    options.port = config.listen.port;
+    options.io_threads = config.io_threads;
+    options.request_timeout = config.request_timeout;
+    options.idle_timeout = config.idle_timeout;
+    options.translate_exception = TranslateException;
+    server.emplace(std::move(options), router, metrics);
+    try {
+      server->Start();
+    } catch (const std::system_error& e) {
+      log::Error("cannot start the HTTP server", {{"error", e.what()}});
+      return 1;
+    }
+    log::Info("listening", {{"address", fmt::format("http://{}:{}", config.listen.host, server->port())},
+                            {"io_threads", config.io_threads}, {"version", PAGELIFT_VERSION}});
+  }
+  scheduler.Start();
+  log::Info(mode == Mode::kServe ? "pagelift serve started" : "pagelift worker started");
+
+  const int signal_number = WaitForShutdownSignal();
+  log::Info("shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"},
+                              {"grace_ms", config.shutdown_grace.count()}});
+  size_t abandoned = 0;
+  if (server) abandoned = server->Shutdown(config.shutdown_grace);
+  scheduler.Stop();
+  database.Shutdown();
+  log::Info("stopped", {{"abandoned_connections", abandoned}});
+  return 0;
+}
+
+}  // namespace pagelift::app

@@ -1,0 +1,394 @@
+#include "http/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+#include <fmt/format.h>
+
+#include <random>
+
+#include "core/log.h"
+#include "http/gzip.h"
+#include "http/responses.h"
+
+namespace pagelift::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+struct Server::Connection {
+  beast::tcp_stream* stream;
+  bool idle = true;
+};
+
+struct Server::Worker {
+  // Declared first so that it outlives the context: destroying the context destroys pending sessions, which
+  // unregister themselves from this list.
+  std::list<Connection> connections;  // touched only on this worker's thread
+  asio::io_context context{1};
+  asio::executor_work_guard<asio::io_context::executor_type> guard{context.get_executor()};
+  std::string id_prefix;
+  unsigned long long next_id = 0;
+};
+
+namespace {
+
+constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
+
+bool IsSaneRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+std::string_view MediaType(std::string_view content_type) {
+  const auto semi = content_type.find(';');
+  auto type = content_type.substr(0, semi);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool HasBody(const bhttp::request_parser<bhttp::empty_body>& parser) {
+  return parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
+}
+
+}  // namespace
+
+// One client connection: reads requests, routes them, writes responses, until the peer closes, a timeout, an error
+// that leaves the stream unusable, or shutdown.
+class Server::Session {
+ public:
+  Session(Server& server, Worker& worker, tcp::socket socket)
+      : server_(server), worker_(worker), stream_(std::move(socket)) {
+    connection_ = worker_.connections.insert(worker_.connections.end(), Connection{&stream_, true});
+  }
+  ~Session() {
+    worker_.connections.erase(connection_);
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  asio::awaitable<void> Run() {
+    bool first = true;
+    for (;;) {
+      connection_->idle = true;
+      if (server_.stopping_) co_return;
+      stream_.expires_after(first ? server_.options_.request_timeout : server_.options_.idle_timeout);
+      first = false;
+      bhttp::request_parser<bhttp::empty_body> header_parser;
+      header_parser.header_limit(static_cast<std::uint32_t>(server_.options_.max_header_bytes));
+      auto [ec, bytes] = co_await bhttp::async_read_header(stream_, buffer_, header_parser, kUseAwaitable);
+      connection_->idle = false;
+      (void)bytes;
+      if (ec) {
+        if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+            ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof) {
+          co_return;
+        }
+        Error error = ec == bhttp::error::header_limit
+                          ? MakeError(ErrorCode::kBadRequest, "the request header is too large")
+                          : MakeError(ErrorCode::kBadRequest, fmt::format("malformed HTTP request: {}", ec.message()));
+        auto response = ErrorResponse(error);
+        if (ec == bhttp::error::header_limit) response.result(bhttp::status::request_header_fields_too_large);
+        co_await Send(std::move(response), false);
+        co_return;
+      }
+      const bool keep_going = co_await Serve(header_parser);
+      if (!keep_going) co_return;
+    }
+  }
+
+ private:
+  // Handles one request whose header has been read; false when the connection must close.
+  asio::awaitable<bool> Serve(bhttp::request_parser<bhttp::empty_body>& header_parser) {
+    RequestContext ctx;
+    ctx.start = std::chrono::steady_clock::now();
+    const auto& header = header_parser.get();
+    const auto incoming_id = header[bhttp::field::x_request_id];
+    ctx.request_id = IsSaneRequestId(incoming_id) ? std::string(incoming_id)
+                                                  : fmt::format("{}-{:x}", worker_.id_prefix, ++worker_.next_id);
+    const auto method = header.method();
+    const std::string method_name(header.method_string());
+    std::string path = "/";
+    Response response;
+    bool close_after = false;
+
+    auto reply = [&](Response r, bool must_close) -> asio::awaitable<bool> {
+      r.set(bhttp::field::x_request_id, ctx.request_id);
+      const bool keep_alive = header_parser.get().keep_alive() && !must_close && !server_.stopping_;
+      const int status = r.result_int();
+      const bool head = method == Verb::head;
+      r.keep_alive(keep_alive);
+      r.prepare_payload();
+      if (head) r.body().clear();
+      const auto ok = co_await Send(std::move(r), head);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.start).count();
+      const std::string route = ctx.route.empty() ? "unmatched" : ctx.route;
+      server_.metrics_.ObserveRequest(route, method_name, status, seconds);
+      boost::json::object fields{{"request_id", ctx.request_id}, {"method", method_name}, {"path", path},
+                                 {"route", route}, {"status", status},
+                                 {"duration_ms", std::round(seconds * 1e6) / 1e3}};
+      if (ctx.shop) fields["shop"] = *ctx.shop;
+      const bool quiet = route == "/healthz" || route == "/readyz" || route == "/metrics";
+      log::Write(status >= 500 ? log::Level::kError : (quiet ? log::Level::kDebug : log::Level::kInfo), "request",
+                 fields);
+      co_return ok && keep_alive;
+    };
+    auto reject = [&](const Error& error) { return reply(ErrorResponse(error), HasBody(header_parser)); };
+
+    auto target = boost::urls::parse_origin_form(header.target());
+    if (!target) co_return co_await reject(MakeError(ErrorCode::kBadRequest, "malformed request target"));
+    path = std::string(target->encoded_path());
+
+    auto found = server_.router_.Find(method, target->encoded_path());
+    if (std::holds_alternative<NoRoute>(found)) {
+      co_return co_await reject(MakeError(ErrorCode::kNotFound, fmt::format("no route for {}", path)));
+    }
+    if (auto* wrong = std::get_if<WrongMethod>(&found)) {
+      boost::json::object details{{"allow", wrong->allow}};
+      auto r = ErrorResponse(MakeError(ErrorCode::kMethodNotAllowed,
+                                       fmt::format("{} does not accept {}", path, method_name), details));
+      r.set(bhttp::field::allow, wrong->allow);
+      co_return co_await reply(std::move(r), HasBody(header_parser));
+    }
+    auto& match = std::get<Match>(found);
+    const Route& route = *match.route;
+    ctx.route = route.pattern;
+    for (auto& [name, value] : match.params) {
+      auto decoded = boost::urls::make_pct_string_view(value);
+      if (!decoded) co_return co_await reject(MakeError(ErrorCode::kBadRequest, "malformed percent-encoding in path"));
+      value = decoded->decode();
+    }
+    ctx.params = std::move(match.params);
+
+    // Limits that can be judged from the header alone.
+    const auto& options = route.options;
+    if (header_parser.content_length() && *header_parser.content_length() > options.max_body_bytes) {
+      co_return co_await reject(MakeError(ErrorCode::kPayloadTooLarge,
+                                          fmt::format("the body is larger than the limit of {} bytes for this route",
+                                                      options.max_body_bytes),
+                                          {{"limit", options.max_body_bytes}}));
+    }
+    const auto encoding = header[bhttp::field::content_encoding];
+    const bool gzipped = EqualsIgnoreCase(encoding, "gzip");
+    if (!encoding.empty() && !EqualsIgnoreCase(encoding, "identity") && !(gzipped && options.allow_gzip)) {
+      co_return co_await reject(MakeError(
+          ErrorCode::kUnsupportedMediaType,
+          fmt::format("Content-Encoding \"{}\" is not accepted here{}", std::string(encoding),
+                      options.allow_gzip ? " (gzip is)" : "")));
+    }
+
+    // The body, with the route's limit.
+    bhttp::request_parser<bhttp::string_body> parser{std::move(header_parser)};
+    parser.body_limit(options.max_body_bytes);
+    if (!parser.is_done()) {
+      stream_.expires_after(server_.options_.request_timeout);
+      auto [ec, bytes] = co_await bhttp::async_read(stream_, buffer_, parser, kUseAwaitable);
+      (void)bytes;
+      if (ec == bhttp::error::body_limit) {
+        co_return co_await reply(
+            ErrorResponse(MakeError(ErrorCode::kPayloadTooLarge,
+                                    fmt::format("the body is larger than the limit of {} bytes for this route",
+                                                options.max_body_bytes),
+                                    {{"limit", options.max_body_bytes}})),
+            true);
+      }
+      if (ec == beast::error::timeout || ec == asio::error::operation_aborted || ec == bhttp::error::end_of_stream ||
+          ec == asio::error::eof || ec == asio::error::connection_reset) {
+        co_return false;
+      }
+      if (ec) {
+        co_return co_await reply(
+            ErrorResponse(MakeError(ErrorCode::kBadRequest, fmt::format("malformed request body: {}", ec.message()))),
+            true);
+      }
+    }
+    stream_.expires_never();
+    Request request = parser.release();
+
+    if (gzipped) {
+      auto plain = Gunzip(request.body(), options.max_decompressed_bytes);
+      if (!plain) co_return co_await reply(ErrorResponse(plain.error()), false);
+      request.body() = std::move(*plain);
+      request.erase(bhttp::field::content_encoding);
+      request.content_length(request.body().size());
+    }
+    if (!request.body().empty() && !options.content_types.empty()) {
+      const auto type = MediaType(request[bhttp::field::content_type]);
+      const bool accepted = std::any_of(options.content_types.begin(), options.content_types.end(),
+                                        [&](const std::string& t) { return EqualsIgnoreCase(t, type); });
+      if (!accepted) {
+        co_return co_await reply(
+            ErrorResponse(MakeError(ErrorCode::kUnsupportedMediaType,
+                                    fmt::format("Content-Type \"{}\" is not accepted here", std::string(type)),
+                                    {{"accepted", boost::json::value_from(options.content_types)}})),
+            false);
+      }
+    }
+
+    // The handler; the one place where an escaping exception becomes the client's error.
+    std::exception_ptr failure;
+    try {
+      response = co_await route.handler(request, ctx);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    if (failure) {
+      std::optional<Error> error;
+      if (server_.options_.translate_exception) error = server_.options_.translate_exception(failure);
+      if (!error) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        log::Error("handler failed", {{"request_id", ctx.request_id}, {"route", ctx.route}, {"error", what}});
+        error = MakeError(ErrorCode::kInternal, "internal error; the request id identifies it in the logs",
+                          {{"request_id", ctx.request_id}});
+      }
+      response = ErrorResponse(*error);
+    }
+    close_after = false;
+    co_return co_await reply(std::move(response), close_after);
+  }
+
+  asio::awaitable<bool> Send(Response response, bool head) {
+    stream_.expires_after(server_.options_.request_timeout);
+    bhttp::response_serializer<bhttp::string_body> serializer{response};
+    boost::system::error_code ec;
+    if (head) {
+      std::tie(ec, std::ignore) = co_await bhttp::async_write_header(stream_, serializer, kUseAwaitable);
+    } else {
+      std::tie(ec, std::ignore) = co_await bhttp::async_write(stream_, serializer, kUseAwaitable);
+    }
+    co_return !ec;
+  }
+
+  Server& server_;
+  Worker& worker_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::list<Connection>::iterator connection_;
+};
+
+Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
+    : options_(std::move(options)), router_(router), metrics_(metrics) {}
+
+Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
+
+void Server::Start() {
+  const auto address = asio::ip::make_address(options_.host);
+  const tcp::endpoint endpoint{address, options_.port};
+  acceptor_.emplace(accept_context_);
+  boost::system::error_code ec;
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::system_error(ec, fmt::format("cannot listen on {}:{}", options_.host, options_.port));
+  }
+  bound_port_ = acceptor_->local_endpoint().port();
+
+  std::random_device random;
+  for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
+    auto worker = std::make_unique<Worker>();
+    worker->id_prefix = fmt::format("{:08x}", random());
+    workers_.push_back(std::move(worker));
+  }
+  for (auto& worker : workers_) {
+    threads_.emplace_back([context = &worker->context] { context->run(); });
+  }
+  Accept();
+  threads_.emplace_back([this] { accept_context_.run(); });
+}
+
+void Server::Accept() {
+  Worker& worker = *workers_[next_worker_];
+  next_worker_ = (next_worker_ + 1) % workers_.size();
+  acceptor_->async_accept(worker.context, [this, &worker](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
+    if (!ec && !stopping_) {
+      socket.set_option(tcp::no_delay(true), ec);
+      {
+        std::lock_guard lock(open_mutex_);
+        ++open_connections_;
+      }
+      metrics_.ConnectionOpened();
+      asio::co_spawn(
+          worker.context,
+          [this, &worker, socket = std::move(socket)]() mutable -> asio::awaitable<void> {
+            Session session(*this, worker, std::move(socket));
+            co_await session.Run();
+          },
+          [this](std::exception_ptr) { ConnectionFinished(); });
+    } else if (ec) {
+      // Running out of file descriptors must not stop the server: log, and keep accepting.
+      log::Warn("accept failed", {{"error", ec.message()}});
+    }
+    Accept();
+  });
+}
+
+void Server::ConnectionFinished() {
+  metrics_.ConnectionClosed();
+  std::lock_guard lock(open_mutex_);
+  --open_connections_;
+  open_changed_.notify_all();
+}
+
+size_t Server::Shutdown(std::chrono::milliseconds grace) {
+  if (stopped_ || workers_.empty()) return 0;
+  stopping_ = true;
+  asio::post(accept_context_, [this] {
+    boost::system::error_code ec;
+    acceptor_->close(ec);
+  });
+  for (auto& worker : workers_) {
+    asio::post(worker->context, [w = worker.get()] {
+      for (auto& connection : w->connections) {
+        if (!connection.idle) continue;
+        boost::system::error_code ec;
+        connection.stream->socket().cancel(ec);
+      }
+    });
+  }
+  size_t left = 0;
+  {
+    std::unique_lock lock(open_mutex_);
+    open_changed_.wait_for(lock, grace, [this] { return open_connections_ == 0; });
+    left = open_connections_;
+  }
+  if (left > 0) log::Warn("shutdown grace period ran out", {{"open_connections", left}});
+  for (auto& worker : workers_) {
+    worker->guard.reset();
+    worker->context.stop();
+  }
+  accept_context_.stop();
+  for (auto& thread : threads_) thread.join();
+  threads_.clear();
+  stopped_ = true;
+  return left;
+}
+
+}  // namespace pagelift::http
