@@ -1,0 +1,16 @@
+// Every PostgreSQL advisory-lock key pagelift uses, in one place so that two singletons never share a key by accident.
+// Keys are 64-bit; the high bytes spell "pagel" so they do not collide with other applications sharing a database.
+#pragma once
+
+#include <cstdint>
+
+namespace pagelift::db::advisory_locks {
+
+inline constexpr std::int64_t kBase = 0x706167656C000000;  // "pagel" followed by a 24-bit slot
+
+// Held (session level) while migrations run, so that copies starting at once migrate exactly once.
+inline constexpr std::int64_t kMigrations = kBase + 1;
+// Held (transaction level) by the partition maintenance job; another copy that cannot take it skips its run.
+inline constexpr std::int64_t kEventPartitions = kBase + 2;
+
+}  // namespace pagelift::db::advisory_locks
