@@ -114,8 +114,8 @@ void Check(int rc, const char* what) {
 bool IsValidKeyId(std::string_view id) {
   if (id.empty() || id.size() > kMaxKeyIdLength) return false;
   for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '-' || c == '.';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -149,8 +149,8 @@ std::optional<BlobParts> SplitBlob(std::string_view blob) {
   parts.header = blob.substr(0, header_length);
   parts.key_id = blob.substr(2, id_length);
   parts.nonce = blob.substr(header_length, kGcmNonceBytes);
-  parts.ciphertext = blob.substr(header_length + kGcmNonceBytes,
-                                 blob.size() - header_length - kGcmNonceBytes - kGcmTagBytes);
+  parts.ciphertext =
+      blob.substr(header_length + kGcmNonceBytes, blob.size() - header_length - kGcmNonceBytes - kGcmTagBytes);
   parts.tag = blob.substr(blob.size() - kGcmTagBytes);
   return parts;
 }

@@ -16,7 +16,8 @@ std::string Unhex(std::string_view hex) {
   return bytes.value_or("");
 }
 
-// --- RFC 4231 HMAC-SHA256 test cases -----------------------------------------------------------------------------------
+// --- RFC 4231 HMAC-SHA256 test cases
+// -----------------------------------------------------------------------------------
 
 struct HmacCase {
   const char* name;
@@ -29,8 +30,7 @@ TEST(HmacSha256Test, Rfc4231Vectors) {
   const std::string key25 = Unhex("0102030405060708090a0b0c0d0e0f10111213141516171819");
   const HmacCase cases[] = {
       {"1", std::string(20, '\x0b'), "Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
-      {"2", "Jefe", "what do ya want for nothing?",
-       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+      {"2", "Jefe", "what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
       {"3", std::string(20, '\xaa'), std::string(50, '\xdd'),
        "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
       {"4", key25, std::string(50, '\xcd'), "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
@@ -85,8 +85,13 @@ TEST(HexTest, DecodeAcceptsBothCasesAndRejectsJunk) {
 
 TEST(Base64Test, Rfc4648Vectors) {
   const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(Base64Encode(plain), encoded);
@@ -107,15 +112,15 @@ TEST(Base64Test, UrlAlphabetWithoutPadding) {
 }
 
 TEST(Base64Test, StrictDecoderRejectsMalformedInput) {
-  EXPECT_FALSE(Base64Decode("Zg").has_value());         // padding required by default
-  EXPECT_FALSE(Base64Decode("Zg=").has_value());        // wrong amount of padding
+  EXPECT_FALSE(Base64Decode("Zg").has_value());   // padding required by default
+  EXPECT_FALSE(Base64Decode("Zg=").has_value());  // wrong amount of padding
   EXPECT_FALSE(Base64Decode("Zg===").has_value());
-  EXPECT_FALSE(Base64Decode("Z===").has_value());       // a single 6-bit group
+  EXPECT_FALSE(Base64Decode("Z===").has_value());  // a single 6-bit group
   EXPECT_FALSE(Base64Decode("Z").has_value());
-  EXPECT_FALSE(Base64Decode("Zm9v\n").has_value());     // whitespace
+  EXPECT_FALSE(Base64Decode("Zm9v\n").has_value());  // whitespace
   EXPECT_FALSE(Base64Decode(" Zm9v").has_value());
-  EXPECT_FALSE(Base64Decode("Zm=v").has_value());       // padding in the middle
-  EXPECT_FALSE(Base64Decode("Zh==").has_value());       // non-zero unused bits ("Zg==" is the canonical form)
+  EXPECT_FALSE(Base64Decode("Zm=v").has_value());  // padding in the middle
+  EXPECT_FALSE(Base64Decode("Zh==").has_value());  // non-zero unused bits ("Zg==" is the canonical form)
   EXPECT_FALSE(Base64Decode("Zm9=").has_value());
   EXPECT_FALSE(Base64Decode("Zm*v").has_value());
   EXPECT_FALSE(Base64Decode(std::string("Zm9v\0", 5)).has_value());
@@ -164,7 +169,9 @@ TEST(RandomTest, SizesAndUniqueness) {
 
 // --- KeyRing -------------------------------------------------------------------------------------------------------
 
-std::string KeyEntry(std::string_view id, char fill) { return std::string(id) + ":" + Base64Encode(std::string(32, fill)); }
+std::string KeyEntry(std::string_view id, char fill) {
+  return std::string(id) + ":" + Base64Encode(std::string(32, fill));
+}
 
 KeyRing MustParse(const std::string& spec) {
   Result<KeyRing> ring = KeyRing::Parse(spec);
@@ -243,7 +250,7 @@ TEST(KeyRingTest, SameIdDifferentKeyFails) {
 
 TEST(KeyRingTest, KeyIdOfMalformed) {
   EXPECT_FALSE(KeyRing::KeyIdOf("").has_value());
-  EXPECT_FALSE(KeyRing::KeyIdOf("\x02\x02k1").has_value());  // unknown version
+  EXPECT_FALSE(KeyRing::KeyIdOf("\x02\x02k1").has_value());                  // unknown version
   EXPECT_FALSE(KeyRing::KeyIdOf(std::string("\x01\x02k1", 4)).has_value());  // too short for nonce and tag
 }
 
