@@ -15,6 +15,14 @@ namespace {
 
 namespace bm = boost::math;
 
+// Boost.Math computes double results in long double by default; in double they agree to ~1e-15 (far beyond the
+// 1e-6 the spec asks) and the Student's t functions run 6-20 times faster, which the frequentist engine needs to
+// meet its throughput target (bench/experiments_stats.cpp).
+using Policy = bm::policies::policy<bm::policies::promote_double<false>>;
+using Normal = bm::normal_distribution<double, Policy>;
+using StudentsT = bm::students_t_distribution<double, Policy>;
+using ChiSquared = bm::chi_squared_distribution<double, Policy>;
+
 // ---- Moments of one per-visitor value ----
 
 double MeanOf(double n, double sum) { return n > 0 ? sum / n : 0; }
@@ -157,7 +165,7 @@ Lift NoStatistic(Engine engine) {
 std::array<double, 2> Risk(double m, double s) {
   const double z = m / s;
   if (std::abs(z) > 37) return {std::max(m, 0.0), std::max(-m, 0.0)};  // the normal tails underflow past here
-  const bm::normal standard;
+  const Normal standard;
   const double density = bm::pdf(standard, z);
   return {m * bm::cdf(standard, z) + s * density, -m * bm::cdf(standard, -z) + s * density};
 }
@@ -175,7 +183,7 @@ Lift Bayesian(const Effect& effect, double control_mean, const MetricSpec& metri
     m = (effect.delta / effect.variance + prior_mean / prior_variance) / precision;
     s = std::sqrt(1 / precision);
   }
-  const bm::normal standard;
+  const Normal standard;
   const double z = bm::quantile(standard, 1 - options.alpha / 2);
   Lift lift;
   lift.expected = m;
@@ -201,7 +209,7 @@ double WelchDegreesOfFreedom(const Effect& effect, double n_a, double n_b) {
 
 Lift Frequentist(const Effect& effect, const Arm& a, const Arm& b, const AnalysisOptions& options) {
   const double se = std::sqrt(effect.variance);
-  const bm::students_t t(WelchDegreesOfFreedom(effect, a.n, b.n));
+  const StudentsT t(WelchDegreesOfFreedom(effect, a.n, b.n));
   const double critical = bm::quantile(bm::complement(t, options.alpha / 2));
   Lift lift;
   lift.expected = effect.delta;
@@ -383,7 +391,7 @@ double SampleRatioMismatchPValue(std::span<const std::int64_t> observed, std::sp
     const double diff = static_cast<double>(observed[i]) - expected;
     chi_square += diff * diff / expected;
   }
-  return bm::cdf(bm::complement(bm::chi_squared(tested - 1), chi_square));
+  return bm::cdf(bm::complement(ChiSquared(tested - 1), chi_square));
 }
 
 std::optional<InputProblem> ValidateAnalysisInput(std::span<const VariantStats> variants,
