@@ -1,0 +1,46 @@
+// The SQL of the collector, in one place: resolving a shop's public id, and storing validated events (plus the
+// assignments that exposures imply) with COPY. Callers own the transaction, so one commit can carry the batches of many
+// requests (collect::Writer's group commit) and a 2xx is sent only after it.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <pqxx/pqxx>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collect/event.h"
+#include "db/database.h"
+
+namespace pagelift::collect {
+
+// A shop's primary key (shops.id, a UUID as text), as opposed to its public id sent by the storefront.
+struct ShopId {
+  std::string value;
+  friend bool operator==(const ShopId&, const ShopId&) = default;
+};
+
+// One request's validated events for one shop.
+struct ShopBatch {
+  ShopId shop;
+  std::span<const Event> events;
+};
+
+class EventStore {
+ public:
+  // Registers the prepared statements with the pool.
+  explicit EventStore(db::Database& database);
+
+  // The installed shop with this public id; nullopt when there is none or it was uninstalled.
+  std::optional<ShopId> FindInstalledShop(pqxx::work& tx, std::string_view public_id) const;
+
+  // Copies every batch's events into a per-connection staging table, inserts them into `events` skipping events that
+  // are already stored (same shop, id and ts; also repeats inside the batches), and records an assignment for each
+  // exposure that names an experiment of its shop (by UUID) and a variant, the earliest exposure winning.
+  // Returns, per batch, how many of its events were newly inserted (the rest are duplicates).
+  std::vector<size_t> Insert(pqxx::work& tx, std::span<const ShopBatch> batches) const;
+};
+
+}  // namespace pagelift::collect
