@@ -1,0 +1,265 @@
+// POST /v1/collect over real HTTP (http::Server on a free port) against a migrated test database: what the storefront
+// script, the Web Pixel and server-side senders see, and what lands in `events` and `assignments`.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <optional>
+#include <string>
+
+#include "api/collect.h"
+#include "core/time.h"
+#include "db/database.h"
+#include "http/gzip.h"
+#include "http/metrics.h"
+#include "http/server.h"
+#include "support/http_client.h"
+#include "support/test_database.h"
+
+namespace pagelift::testing {
+namespace {
+
+namespace json = boost::json;
+
+constexpr const char* kShopPublicId = "shoppublic0001";
+constexpr const char* kJson = "application/json";
+
+std::optional<Error> TranslateUnavailable(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const db::Unavailable& e) {
+    auto error = MakeError(ErrorCode::kUnavailable, e.what());
+    error.retry_after_seconds = e.retry_after_seconds();
+    return error;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+class CollectRouteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    shop_id_ = database_.Run([](pqxx::work& tx) {
+      tx.exec("INSERT INTO shops (domain, public_id, access_token_enc, uninstalled_at) "
+              "VALUES ('gone.myshopify.com', 'uninstalled001', '\\x00', now())");
+      return tx
+          .exec_params("INSERT INTO shops (domain, public_id, access_token_enc) VALUES ('a.myshopify.com', $1, '\\x00') "
+                       "RETURNING id",
+                       kShopPublicId)[0][0]
+          .as<std::string>();
+    });
+    api::RegisterCollectRoutes(router_, database_);
+    http::ServerOptions options;
+    options.port = 0;
+    options.io_threads = 2;
+    options.translate_exception = TranslateUnavailable;
+    server_.emplace(std::move(options), router_, metrics_);
+    server_->Start();
+  }
+
+  void TearDown() override { server_->Shutdown(std::chrono::seconds(2)); }
+
+  HttpResult Post(const std::string& body, std::map<std::string, std::string> headers = {{"Content-Type", kJson}}) {
+    HttpClient client(server_->port());
+    return client.Request("POST", "/v1/collect", body, headers);
+  }
+
+  static json::object Event(const std::string& id, const std::string& type = "page_view",
+                            const std::string& anon_id = "anon-1") {
+    return json::object{{"id", id},
+                        {"type", type},
+                        {"ts", FormatRfc3339Millis(Clock::now() - std::chrono::seconds(5))},
+                        {"anon_id", anon_id},
+                        {"session_id", "sess-1"}};
+  }
+
+  static std::string Uuid(int n) {
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "00000000-0000-4000-8000-%012d", n);
+    return buffer;
+  }
+
+  static std::string Body(const json::array& events, const std::string& shop = kShopPublicId) {
+    return json::serialize(json::object{{"shop", shop}, {"events", events}});
+  }
+
+  long long Count(const std::string& sql) {
+    return database_.Run([&](pqxx::work& tx) { return tx.exec(sql)[0][0].as<long long>(); });
+  }
+
+  static json::object Parse(const HttpResult& result) { return json::parse(result.body).as_object(); }
+
+  TestDatabase tdb_;
+  db::Database database_{tdb_.conninfo(), 4};
+  std::string shop_id_;
+  http::Router router_;
+  http::Metrics metrics_;
+  std::optional<http::Server> server_;
+};
+
+TEST_F(CollectRouteTest, StoresAGoodBatchAfterCommit) {
+  auto product_view = Event(Uuid(2), "product_view");
+  product_view["ts"] = FormatRfc3339Millis(Clock::now() - std::chrono::minutes(1));
+  product_view["product_id"] = "gid://shopify/Product/7";
+  product_view["props"] = json::object{{"price", 1999}, {"tags", json::array{"a", "b"}}};
+  const auto result = Post(Body({Event(Uuid(1)), product_view, Event(Uuid(3), "add_to_cart")}));
+  ASSERT_EQ(result.status, 200) << result.body;
+  const auto body = Parse(result);
+  EXPECT_EQ(body.at("accepted"), 3);
+  EXPECT_EQ(body.at("duplicates"), 0);
+  EXPECT_EQ(body.at("rejected"), json::array{});
+
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 3);
+  const auto row = database_.Run([&](pqxx::work& tx) {
+    return tx.exec_params(
+        "SELECT shop_id::text, event_type, anon_id, session_id, product_id, props::text, "
+        "       to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), experiment_id IS NULL "
+        "FROM events WHERE event_id = $1",
+        Uuid(2))[0];
+  });
+  EXPECT_EQ(row[0].as<std::string>(), shop_id_);
+  EXPECT_EQ(row[1].as<std::string>(), "product_view");
+  EXPECT_EQ(row[2].as<std::string>(), "anon-1");
+  EXPECT_EQ(row[3].as<std::string>(), "sess-1");
+  EXPECT_EQ(row[4].as<std::string>(), "gid://shopify/Product/7");
+  EXPECT_EQ(json::parse(row[5].as<std::string>()), json::parse(R"({"price":1999,"tags":["a","b"]})"));
+  EXPECT_EQ(row[6].as<std::string>(), product_view["ts"].as_string());
+  EXPECT_TRUE(row[7].as<bool>());
+}
+
+TEST_F(CollectRouteTest, PartialBatchStoresTheGoodEventsAndReportsTheBadOnes) {
+  auto bad_type = Event(Uuid(11), "click");
+  auto old = Event(Uuid(12));
+  old["ts"] = FormatRfc3339Millis(Clock::now() - std::chrono::hours(24 * 8));
+  const auto result = Post(Body({Event(Uuid(10)), bad_type, old, Event(Uuid(13))}));
+  ASSERT_EQ(result.status, 200) << result.body;
+  const auto body = Parse(result);
+  EXPECT_EQ(body.at("accepted"), 2);
+  EXPECT_EQ(body.at("duplicates"), 0);
+  const auto& rejected = body.at("rejected").as_array();
+  ASSERT_EQ(rejected.size(), 2u);
+  EXPECT_EQ(rejected[0].at("index"), 1);
+  EXPECT_EQ(rejected[0].at("code"), "unknown_type");
+  EXPECT_EQ(rejected[1].at("index"), 2);
+  EXPECT_EQ(rejected[1].at("code"), "ts_out_of_range");
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 2);
+}
+
+TEST_F(CollectRouteTest, ABatchOfOnlyBadEventsIsStillA200) {
+  const auto result = Post(Body({Event("nope")}));
+  ASSERT_EQ(result.status, 200) << result.body;
+  EXPECT_EQ(Parse(result).at("accepted"), 0);
+  EXPECT_EQ(Parse(result).at("rejected").as_array().size(), 1u);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);
+}
+
+TEST_F(CollectRouteTest, RetriesAreCountedAsDuplicates) {
+  const auto e20 = Event(Uuid(20));
+  const std::string body = Body({e20, Event(Uuid(21)), Event(Uuid(22))});
+  ASSERT_EQ(Post(body).status, 200);
+  const auto retry = Post(body);
+  ASSERT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(Parse(retry).at("accepted"), 3);
+  EXPECT_EQ(Parse(retry).at("duplicates"), 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 3);
+
+  // A repeat inside one batch too; the same id at another time is a different row (the key includes ts).
+  const auto twice = Event(Uuid(23));
+  auto later = Event(Uuid(23));
+  later["ts"] = FormatRfc3339Millis(Clock::now());
+  const auto mixed = Post(Body({twice, twice, e20, later}));
+  ASSERT_EQ(mixed.status, 200) << mixed.body;
+  EXPECT_EQ(Parse(mixed).at("accepted"), 4);
+  EXPECT_EQ(Parse(mixed).at("duplicates"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 5);
+}
+
+TEST_F(CollectRouteTest, UnknownAndUninstalledShopsAreForbidden) {
+  for (const char* shop : {"nosuchshop0001", "uninstalled001"}) {
+    const auto result = Post(Body({Event(Uuid(30))}, shop));
+    ASSERT_EQ(result.status, 403) << shop << " " << result.body;
+    const auto error = Parse(result).at("error").as_object();
+    EXPECT_EQ(error.at("code"), "forbidden");
+    EXPECT_EQ(error.at("message"), "unknown shop");
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);
+}
+
+TEST_F(CollectRouteTest, AcceptsGzipAndSendBeaconTextPlain) {
+  const auto gzipped = Post(http::Gzip(Body({Event(Uuid(40)), Event(Uuid(41))})),
+                            {{"Content-Type", kJson}, {"Content-Encoding", "gzip"}});
+  ASSERT_EQ(gzipped.status, 200) << gzipped.body;
+  EXPECT_EQ(Parse(gzipped).at("accepted"), 2);
+  const auto beacon = Post(Body({Event(Uuid(42))}), {{"Content-Type", "text/plain;charset=UTF-8"}});
+  ASSERT_EQ(beacon.status, 200) << beacon.body;
+  EXPECT_EQ(Parse(beacon).at("accepted"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 3);
+}
+
+TEST_F(CollectRouteTest, EnvelopeErrors) {
+  const auto malformed = Post("{\"shop\": ");
+  EXPECT_EQ(malformed.status, 400) << malformed.body;
+  EXPECT_EQ(Parse(malformed).at("error").at("code"), "bad_request");
+
+  json::array many;
+  for (int i = 0; i < 501; ++i) many.push_back(Event(Uuid(1000 + i)));
+  const auto too_many = Post(Body(many));
+  ASSERT_EQ(too_many.status, 400) << too_many.body;
+  EXPECT_EQ(Parse(too_many).at("error").at("details").at("limit"), 500);
+
+  many.pop_back();
+  const auto limit = Post(Body(many));
+  ASSERT_EQ(limit.status, 200) << limit.body;
+  EXPECT_EQ(Parse(limit).at("accepted"), 500);
+
+  EXPECT_EQ(Post(Body({Event(Uuid(50))}), {{"Content-Type", "application/xml"}}).status, 415);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 500);
+}
+
+TEST_F(CollectRouteTest, BotsGetA202AndAreNotStored) {
+  const auto result =
+      Post(Body({Event(Uuid(60))}), {{"Content-Type", kJson},
+                                     {"User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}});
+  ASSERT_EQ(result.status, 202) << result.body;
+  EXPECT_EQ(Parse(result).at("bot"), true);
+  EXPECT_EQ(Parse(result).at("accepted"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);
+}
+
+TEST_F(CollectRouteTest, ExposuresRecordTheFirstAssignment) {
+  const std::string experiment = database_.Run([&](pqxx::work& tx) {
+    return tx
+        .exec_params("INSERT INTO experiments (shop_id, name, target, allocation, variants, started_at, status) "
+                     "VALUES ($1, 'title test', 'product:1', '{}', '[]', now(), 'running') RETURNING id",
+                     shop_id_)[0][0]
+        .as<std::string>();
+  });
+  auto exposure = [&](int n, const std::string& variant, const std::string& anon, const std::string& exp) {
+    auto event = Event(Uuid(n), "exposure", anon);
+    event["experiment"] = exp;
+    event["variant"] = variant;
+    return event;
+  };
+  auto first = exposure(70, "b", "anon-7", experiment);
+  first["ts"] = FormatRfc3339Millis(Clock::now() - std::chrono::minutes(2));
+  const auto result = Post(Body({exposure(71, "a", "anon-7", experiment), first,
+                                 exposure(72, "a", "anon-8", "not-a-uuid"),
+                                 exposure(73, "a", "anon-9", "00000000-0000-4000-8000-00000000dead")}));
+  ASSERT_EQ(result.status, 200) << result.body;
+  EXPECT_EQ(Parse(result).at("accepted"), 4);
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE event_type = 'exposure'"), 4);  // all events are kept
+  EXPECT_EQ(Count("SELECT count(*) FROM assignments"), 1);  // only the experiment that exists
+  const auto variant = database_.Run([&](pqxx::work& tx) {
+    return tx.exec_params("SELECT variant FROM assignments WHERE experiment_id = $1 AND anon_id = 'anon-7'",
+                          experiment)[0][0]
+        .as<std::string>();
+  });
+  EXPECT_EQ(variant, "b");  // the earlier exposure wins inside a batch
+
+  ASSERT_EQ(Post(Body({exposure(74, "a", "anon-7", experiment)})).status, 200);
+  EXPECT_EQ(Count("SELECT count(*) FROM assignments WHERE variant = 'b'"), 1);  // and across batches
+  EXPECT_EQ(Count("SELECT count(*) FROM assignments"), 1);
+}
+
+}  // namespace
+}  // namespace pagelift::testing
