@@ -40,12 +40,12 @@ constexpr std::string_view kStandardAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef
 constexpr std::string_view kUrlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 // 6-bit value of each character of `alphabet`, -1 for every other byte.
-using DecodeTable = std::array<signed char, 256>;
+using DecodeTable = std::array<int, 256>;
 constexpr DecodeTable MakeDecodeTable(std::string_view alphabet) {
   DecodeTable table{};
   for (auto& entry : table) entry = -1;
   for (std::size_t i = 0; i < alphabet.size(); ++i) {
-    table[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
+    table[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
   }
   return table;
 }
@@ -172,14 +172,14 @@ std::string HmacSha256(std::string_view key, std::string_view message) {
       nullptr) {
     throw std::runtime_error("crypto: HMAC-SHA256 failed");
   }
-  return std::string(reinterpret_cast<const char*>(out.data()), out_length);
+  return {reinterpret_cast<const char*>(out.data()), out_length};
 }
 
 std::string Sha256(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   unsigned int out_length = 0;
   Check(EVP_Digest(Bytes(data), data.size(), out.data(), &out_length, EVP_sha256(), nullptr), "SHA-256");
-  return std::string(reinterpret_cast<const char*>(out.data()), out_length);
+  return {reinterpret_cast<const char*>(out.data()), out_length};
 }
 
 // --- Encodings -------------------------------------------------------------------------------------------------------

@@ -82,17 +82,17 @@ class KeyRing {
   static std::string GenerateEntry(std::string_view id);
 
   // The id of the key that encrypts (the first entry).
-  const std::string& PrimaryKeyId() const { return keys_.front().id; }
+  [[nodiscard]] const std::string& PrimaryKeyId() const { return keys_.front().id; }
   // Every key id, primary first.
-  std::vector<std::string> KeyIds() const;
+  [[nodiscard]] std::vector<std::string> KeyIds() const;
 
   // Encrypts under the primary key with a fresh random nonce; `associated_data` is authenticated, not stored.
-  std::string Encrypt(std::string_view plaintext, std::string_view associated_data) const;
+  [[nodiscard]] std::string Encrypt(std::string_view plaintext, std::string_view associated_data) const;
 
   // Decrypts a blob made by Encrypt with any key of the ring and the same associated data. Errors (kInternal, since
   // a stored blob that does not open is a configuration or integrity failure, not a client mistake): malformed blob,
   // unknown key id (the message names it, so an operator sees which key is missing), authentication failure.
-  Result<std::string> Decrypt(std::string_view blob, std::string_view associated_data) const;
+  [[nodiscard]] Result<std::string> Decrypt(std::string_view blob, std::string_view associated_data) const;
 
   // The key id a blob was encrypted with, without decrypting it; nullopt when the blob is malformed.
   // `rotate-keys` re-encrypts the rows where this differs from PrimaryKeyId().
@@ -111,7 +111,7 @@ class KeyRing {
     ~Key();
   };
   explicit KeyRing(std::vector<Key> keys) : keys_(std::move(keys)) {}
-  const Key* Find(std::string_view id) const;
+  [[nodiscard]] const Key* Find(std::string_view id) const;
 
   std::vector<Key> keys_;  // never empty
 };

@@ -159,8 +159,8 @@ boost::json::object MakeSessionTokenClaims(const SessionTokenClaims& claims) {
 }
 
 std::string SignSessionToken(const boost::json::object& claims, std::string_view secret) {
-  static const std::string kHeader = crypto::Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})");
-  std::string token = kHeader + "." + crypto::Base64UrlEncode(boost::json::serialize(claims));
+  std::string token = crypto::Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                      crypto::Base64UrlEncode(boost::json::serialize(claims));
   const std::string signature = crypto::HmacSha256(secret, token);
   token += ".";
   token += crypto::Base64UrlEncode(signature);

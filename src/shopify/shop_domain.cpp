@@ -67,7 +67,7 @@ std::optional<EmbeddedHost> DecodeHostParam(std::string_view host_param) {
                         std::string(*name) + std::string(kMyshopifySuffix)};
   }
   if (lowered.ends_with(kAdminSuffix)) {
-    std::string_view shop = std::string_view(lowered).substr(0, lowered.size() - kAdminSuffix.size());
+    const std::string_view shop = std::string_view{lowered}.substr(0, lowered.size() - kAdminSuffix.size());
     if (MyshopifyName(shop)) return EmbeddedHost{std::string(shop) + std::string(kAdminSuffix), std::string(shop)};
   }
   return std::nullopt;

@@ -248,5 +248,18 @@ TEST(SessionTokenTest, GarbageTokens) {
   ExpectRefused(Verify(std::string(kMaxSessionTokenLength + 1, 'a')), "too long");
 }
 
+TEST(SessionTokenTest, RandomInputIsRefusedNotCrashed) {
+  // Random bytes, and random mutations of a valid token: always a 401, never a crash or an acceptance.
+  const std::string valid = SignSessionToken(ValidClaims(), kSecret);
+  for (int i = 0; i < 2000; ++i) {
+    const std::string random = crypto::RandomBytes(static_cast<std::size_t>(i % 300));
+    EXPECT_FALSE(Verify(random).ok());
+    std::string mutated = valid;
+    const std::string noise = crypto::RandomBytes(3);
+    mutated[static_cast<unsigned char>(noise[0]) * mutated.size() / 256] = noise[1];
+    if (mutated != valid) EXPECT_FALSE(Verify(mutated).ok()) << mutated;
+  }
+}
+
 }  // namespace
 }  // namespace pagelift::shopify

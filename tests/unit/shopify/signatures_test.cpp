@@ -265,5 +265,14 @@ TEST(WebhookHmacTest, EitherSecretDuringRotation) {
   EXPECT_FALSE(VerifyWebhookHmac(body, old_hmac, {"new"}));
 }
 
+TEST(SignaturesTest, RandomInputIsRefusedNotCrashed) {
+  for (int i = 0; i < 2000; ++i) {
+    const std::string random = crypto::RandomBytes(static_cast<std::size_t>(i % 200));
+    EXPECT_FALSE(VerifyOAuthQuery(random, kHush));
+    EXPECT_FALSE(VerifyAppProxyQuery(random, kHush, kProxyNow).ok());
+    EXPECT_FALSE(VerifyWebhookHmac(R"({"id":1})", random, kHush));
+  }
+}
+
 }  // namespace
 }  // namespace pagelift::shopify
