@@ -257,7 +257,9 @@ TEST(SessionTokenTest, RandomInputIsRefusedNotCrashed) {
     std::string mutated = valid;
     const std::string noise = crypto::RandomBytes(3);
     mutated[static_cast<unsigned char>(noise[0]) * mutated.size() / 256] = noise[1];
-    if (mutated != valid) EXPECT_FALSE(Verify(mutated).ok()) << mutated;
+    if (mutated != valid) {
+      EXPECT_FALSE(Verify(mutated).ok()) << mutated;
+    }
   }
 }
 
