@@ -1,12 +1,16 @@
 // `serve`, `worker` and `migrate`: wiring the capabilities into a running process.
 #include <signal.h>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <iostream>
 #include <thread>
 
+#include "api/collect.h"
 #include "api/health.h"
 #include "app/commands.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "db/database.h"
@@ -51,6 +55,11 @@ std::optional<Error> RequireForServe(const Config& config, Mode mode) {
     if (!config.token_keys) {
       return missing("PAGELIFT_TOKEN_KEYS", "comma-separated id:base64-of-32-bytes keys that encrypt Shopify tokens");
     }
+    if (auto keys = crypto::KeyRing::Parse(*config.token_keys); !keys) {
+      return MakeError(ErrorCode::kBadRequest,
+                       fmt::format("environment variable PAGELIFT_TOKEN_KEYS is malformed: {}", keys.error().message),
+                       {{"variable", "PAGELIFT_TOKEN_KEYS"}});
+    }
     if (config.shopify_api_key.empty()) return missing("SHOPIFY_API_KEY", "the app's client id");
     if (config.shopify_api_secrets.empty()) return missing("SHOPIFY_API_SECRET", "the app's client secret");
   }
@@ -80,8 +89,9 @@ bool MigrateWithRetry(const std::string& conninfo) {
 void ScheduleWorkers(jobs::Scheduler& scheduler, db::Database& database, const Config& config) {
   const int retention = config.events_retention_months;
   scheduler.Every("partition-maintenance", std::chrono::hours(1), [&database, retention] {
-    auto report = db::MaintainEventPartitions(database, Clock::now(), retention);
-    if (!report) log::Warn("partition maintenance failed", {{"error", report.error().message}});
+    auto report = db::MaintainEventPartitions(
+        database, std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()), retention);
+    if (!report) log::Warn("partition maintenance failed", {{"error", std::string(report.error().message)}});
   });
 }
 
@@ -144,6 +154,7 @@ int RunService(const Config& config, Mode mode) {
   if (mode == Mode::kServe) {
     AddProcessMetrics(metrics, database);
     api::RegisterHealthRoutes(router, database, metrics);
+    api::RegisterCollectRoutes(router, database);
     http::ServerOptions options;
     options.host = config.listen.host;
     options.port = config.listen.port;

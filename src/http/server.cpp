@@ -9,9 +9,11 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/value_from.hpp>
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 
+#include <array>
 #include <random>
 
 #include "core/log.h"
@@ -69,6 +71,50 @@ bool HasBody(const bhttp::request_parser<bhttp::empty_body>& parser) {
   return parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
 }
 
+// Errors and log lines are built outside the coroutines: g++ 12 mishandles braced initializer lists inside coroutine
+// bodies ("array used as initializer").
+Error BodyTooLarge(size_t limit) {
+  return MakeError(ErrorCode::kPayloadTooLarge,
+                   fmt::format("the body is larger than the limit of {} bytes for this route", limit),
+                   {{"limit", limit}});
+}
+
+Error MethodNotAllowed(const std::string& path, const std::string& method, const std::string& allow) {
+  return MakeError(ErrorCode::kMethodNotAllowed, fmt::format("{} does not accept {}", path, method),
+                   {{"allow", allow}});
+}
+
+Error MediaTypeRejected(std::string_view type, const std::vector<std::string>& accepted) {
+  return MakeError(ErrorCode::kUnsupportedMediaType,
+                   fmt::format("Content-Type \"{}\" is not accepted here", std::string(type)),
+                   {{"accepted", boost::json::value_from(accepted)}});
+}
+
+Error HandlerFailed(const RequestContext& ctx, std::exception_ptr failure) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  log::Error("handler failed", {{"request_id", ctx.request_id}, {"route", ctx.route}, {"error", what}});
+  return MakeError(ErrorCode::kInternal, "internal error; the request id identifies it in the logs",
+                   {{"request_id", ctx.request_id}});
+}
+
+void LogRequest(const RequestContext& ctx, const std::string& method, const std::string& path, int status,
+                double seconds) {
+  const std::string route = ctx.route.empty() ? "unmatched" : ctx.route;
+  boost::json::object fields{{"request_id", ctx.request_id}, {"method", method}, {"path", path},
+                             {"route", route}, {"status", status},
+                             {"duration_ms", std::round(seconds * 1e6) / 1e3}};
+  if (ctx.shop) fields["shop"] = *ctx.shop;
+  const bool quiet = route == "/healthz" || route == "/readyz" || route == "/metrics";
+  log::Write(status >= 500 ? log::Level::kError : (quiet ? log::Level::kDebug : log::Level::kInfo), "request",
+             fields);
+}
+
 }  // namespace
 
 // One client connection: reads requests, routes them, writes responses, until the peer closes, a timeout, an error
@@ -87,6 +133,30 @@ class Server::Session {
   }
 
   asio::awaitable<void> Run() {
+    co_await Serve();
+    if (linger_) co_await LingeringClose();
+  }
+
+ private:
+  // After an answer that closes the connection early (413 before reading the body, 431, 400) the client may still be
+  // sending; closing at once would reset the connection and could destroy our answer in flight. So: stop sending,
+  // then discard what arrives, bounded in bytes and time, until the peer closes.
+  asio::awaitable<void> LingeringClose() {
+    boost::system::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) co_return;
+    stream_.expires_after(std::chrono::seconds(2));
+    std::array<char, 16384> sink;
+    size_t drained = 0;
+    while (drained < 16 * 1024 * 1024) {
+      size_t n = 0;
+      std::tie(ec, n) = co_await stream_.async_read_some(asio::buffer(sink), kUseAwaitable);
+      if (ec) break;
+      drained += n;
+    }
+  }
+
+  asio::awaitable<void> Serve() {
     bool first = true;
     for (;;) {
       connection_->idle = true;
@@ -95,9 +165,11 @@ class Server::Session {
       first = false;
       bhttp::request_parser<bhttp::empty_body> header_parser;
       header_parser.header_limit(static_cast<std::uint32_t>(server_.options_.max_header_bytes));
-      auto [ec, bytes] = co_await bhttp::async_read_header(stream_, buffer_, header_parser, kUseAwaitable);
+      header_parser.body_limit(boost::none);  // the route's limit applies once the route is known
+      // (No structured bindings on co_await results: g++ 12 miscompiles them in coroutines.)
+      boost::system::error_code ec;
+      std::tie(ec, std::ignore) = co_await bhttp::async_read_header(stream_, buffer_, header_parser, kUseAwaitable);
       connection_->idle = false;
-      (void)bytes;
       if (ec) {
         if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
             ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof) {
@@ -108,32 +180,32 @@ class Server::Session {
                           : MakeError(ErrorCode::kBadRequest, fmt::format("malformed HTTP request: {}", ec.message()));
         auto response = ErrorResponse(error);
         if (ec == bhttp::error::header_limit) response.result(bhttp::status::request_header_fields_too_large);
+        linger_ = true;
         co_await Send(std::move(response), false);
         co_return;
       }
-      const bool keep_going = co_await Serve(header_parser);
+      const bool keep_going = co_await ServeOne(header_parser);
       if (!keep_going) co_return;
     }
   }
 
- private:
   // Handles one request whose header has been read; false when the connection must close.
-  asio::awaitable<bool> Serve(bhttp::request_parser<bhttp::empty_body>& header_parser) {
+  asio::awaitable<bool> ServeOne(bhttp::request_parser<bhttp::empty_body>& header_parser) {
     RequestContext ctx;
     ctx.start = std::chrono::steady_clock::now();
     const auto& header = header_parser.get();
-    const auto incoming_id = header[bhttp::field::x_request_id];
+    const auto incoming_id = header["X-Request-Id"];
     ctx.request_id = IsSaneRequestId(incoming_id) ? std::string(incoming_id)
                                                   : fmt::format("{}-{:x}", worker_.id_prefix, ++worker_.next_id);
     const auto method = header.method();
     const std::string method_name(header.method_string());
     std::string path = "/";
     Response response;
-    bool close_after = false;
 
     auto reply = [&](Response r, bool must_close) -> asio::awaitable<bool> {
-      r.set(bhttp::field::x_request_id, ctx.request_id);
+      r.set("X-Request-Id", ctx.request_id);
       const bool keep_alive = header_parser.get().keep_alive() && !must_close && !server_.stopping_;
+      linger_ = must_close;
       const int status = r.result_int();
       const bool head = method == Verb::head;
       r.keep_alive(keep_alive);
@@ -141,15 +213,8 @@ class Server::Session {
       if (head) r.body().clear();
       const auto ok = co_await Send(std::move(r), head);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.start).count();
-      const std::string route = ctx.route.empty() ? "unmatched" : ctx.route;
-      server_.metrics_.ObserveRequest(route, method_name, status, seconds);
-      boost::json::object fields{{"request_id", ctx.request_id}, {"method", method_name}, {"path", path},
-                                 {"route", route}, {"status", status},
-                                 {"duration_ms", std::round(seconds * 1e6) / 1e3}};
-      if (ctx.shop) fields["shop"] = *ctx.shop;
-      const bool quiet = route == "/healthz" || route == "/readyz" || route == "/metrics";
-      log::Write(status >= 500 ? log::Level::kError : (quiet ? log::Level::kDebug : log::Level::kInfo), "request",
-                 fields);
+      server_.metrics_.ObserveRequest(ctx.route.empty() ? "unmatched" : ctx.route, method_name, status, seconds);
+      LogRequest(ctx, method_name, path, status, seconds);
       co_return ok && keep_alive;
     };
     auto reject = [&](const Error& error) { return reply(ErrorResponse(error), HasBody(header_parser)); };
@@ -163,9 +228,7 @@ class Server::Session {
       co_return co_await reject(MakeError(ErrorCode::kNotFound, fmt::format("no route for {}", path)));
     }
     if (auto* wrong = std::get_if<WrongMethod>(&found)) {
-      boost::json::object details{{"allow", wrong->allow}};
-      auto r = ErrorResponse(MakeError(ErrorCode::kMethodNotAllowed,
-                                       fmt::format("{} does not accept {}", path, method_name), details));
+      auto r = ErrorResponse(MethodNotAllowed(path, method_name, wrong->allow));
       r.set(bhttp::field::allow, wrong->allow);
       co_return co_await reply(std::move(r), HasBody(header_parser));
     }
@@ -182,10 +245,7 @@ class Server::Session {
     // Limits that can be judged from the header alone.
     const auto& options = route.options;
     if (header_parser.content_length() && *header_parser.content_length() > options.max_body_bytes) {
-      co_return co_await reject(MakeError(ErrorCode::kPayloadTooLarge,
-                                          fmt::format("the body is larger than the limit of {} bytes for this route",
-                                                      options.max_body_bytes),
-                                          {{"limit", options.max_body_bytes}}));
+      co_return co_await reject(BodyTooLarge(options.max_body_bytes));
     }
     const auto encoding = header[bhttp::field::content_encoding];
     const bool gzipped = EqualsIgnoreCase(encoding, "gzip");
@@ -201,15 +261,10 @@ class Server::Session {
     parser.body_limit(options.max_body_bytes);
     if (!parser.is_done()) {
       stream_.expires_after(server_.options_.request_timeout);
-      auto [ec, bytes] = co_await bhttp::async_read(stream_, buffer_, parser, kUseAwaitable);
-      (void)bytes;
+      boost::system::error_code ec;
+      std::tie(ec, std::ignore) = co_await bhttp::async_read(stream_, buffer_, parser, kUseAwaitable);
       if (ec == bhttp::error::body_limit) {
-        co_return co_await reply(
-            ErrorResponse(MakeError(ErrorCode::kPayloadTooLarge,
-                                    fmt::format("the body is larger than the limit of {} bytes for this route",
-                                                options.max_body_bytes),
-                                    {{"limit", options.max_body_bytes}})),
-            true);
+        co_return co_await reply(ErrorResponse(BodyTooLarge(options.max_body_bytes)), true);
       }
       if (ec == beast::error::timeout || ec == asio::error::operation_aborted || ec == bhttp::error::end_of_stream ||
           ec == asio::error::eof || ec == asio::error::connection_reset) {
@@ -236,11 +291,7 @@ class Server::Session {
       const bool accepted = std::any_of(options.content_types.begin(), options.content_types.end(),
                                         [&](const std::string& t) { return EqualsIgnoreCase(t, type); });
       if (!accepted) {
-        co_return co_await reply(
-            ErrorResponse(MakeError(ErrorCode::kUnsupportedMediaType,
-                                    fmt::format("Content-Type \"{}\" is not accepted here", std::string(type)),
-                                    {{"accepted", boost::json::value_from(options.content_types)}})),
-            false);
+        co_return co_await reply(ErrorResponse(MediaTypeRejected(type, options.content_types)), false);
       }
     }
 
@@ -254,22 +305,10 @@ class Server::Session {
     if (failure) {
       std::optional<Error> error;
       if (server_.options_.translate_exception) error = server_.options_.translate_exception(failure);
-      if (!error) {
-        std::string what = "unknown exception";
-        try {
-          std::rethrow_exception(failure);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        log::Error("handler failed", {{"request_id", ctx.request_id}, {"route", ctx.route}, {"error", what}});
-        error = MakeError(ErrorCode::kInternal, "internal error; the request id identifies it in the logs",
-                          {{"request_id", ctx.request_id}});
-      }
+      if (!error) error = HandlerFailed(ctx, failure);
       response = ErrorResponse(*error);
     }
-    close_after = false;
-    co_return co_await reply(std::move(response), close_after);
+    co_return co_await reply(std::move(response), false);
   }
 
   asio::awaitable<bool> Send(Response response, bool head) {
@@ -289,6 +328,7 @@ class Server::Session {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::list<Connection>::iterator connection_;
+  bool linger_ = false;  // the last answer closed the connection before the request was read to its end
 };
 
 Server::Server(ServerOptions options, const Router& router, Metrics& metrics)

@@ -31,8 +31,9 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
 
 void HttpClient::WriteRaw(const std::string& bytes) { boost::asio::write(socket_, boost::asio::buffer(bytes)); }
 
-HttpResult HttpClient::ReadResponse() {
+HttpResult HttpClient::ReadResponse(bool head) {
   bhttp::response_parser<bhttp::string_body> parser;
+  parser.skip(head);
   parser.body_limit(64 * 1024 * 1024);
   bhttp::read(socket_, buffer_, parser);
   const auto& response = parser.get();

@@ -25,7 +25,8 @@ class HttpClient {
                      const std::map<std::string, std::string>& headers = {});
   // Writes bytes as they are; ReadResponse() reads the answer.
   void WriteRaw(const std::string& bytes);
-  HttpResult ReadResponse();
+  // `head`: the answer to a HEAD request (headers only).
+  HttpResult ReadResponse(bool head = false);
   // True when the server closed the connection (a read returns EOF within the timeout).
   bool ClosedByServer(std::chrono::milliseconds timeout);
 

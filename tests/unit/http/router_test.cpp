@@ -17,7 +17,9 @@ class RouterTest : public testing::Test {
     router_.Add(Verb::post, "/api/experiments/{id}/start", Named(3));
     router_.Add(Verb::get, "/api/experiments/{id}", Named(4));
     router_.Add(Verb::delete_, "/api/experiments/{id}", Named(5));
-    router_.Add(Verb::get, "/app/*", Named(6), RouteOptions{.max_body_bytes = 1 << 20});
+    RouteOptions large;
+    large.max_body_bytes = 1 << 20;
+    router_.Add(Verb::get, "/app/*", Named(6), large);
   }
   Router router_;
 };

@@ -1,0 +1,147 @@
+// End-to-end: the process lifecycle of `pagelift` — configuration errors, clean shutdown on SIGTERM with in-flight
+// requests, and PostgreSQL going away and coming back while pagelift keeps running.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "support/http_client.h"
+#include "support/pg_cluster.h"
+#include "support/service_process.h"
+#include "support/test_database.h"
+
+namespace pagelift::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Lifecycle, VersionAndHelp) {
+  ServiceProcess version({"version"}, {});
+  version.Start();
+  EXPECT_EQ(version.Wait(10s), 0);
+  EXPECT_EQ(version.Output().rfind("pagelift ", 0), 0u) << version.Output();
+  for (const char* command : {"serve", "worker", "migrate", "demo", "stats", "version"}) {
+    ServiceProcess help({command, "--help"}, {});
+    help.Start();
+    EXPECT_EQ(help.Wait(10s), 0) << command;
+    EXPECT_NE(help.Output().find("Usage: pagelift"), std::string::npos) << command;
+  }
+  ServiceProcess unknown({"frobnicate"}, {});
+  unknown.Start();
+  EXPECT_EQ(unknown.Wait(10s), 2);
+}
+
+TEST(Lifecycle, MissingOrMalformedConfigurationNamesTheVariable) {
+  struct Case {
+    std::map<std::string, std::string> env;
+    std::string variable;
+  };
+  const std::vector<Case> cases = {
+      {{{"DATABASE_URL", ""}}, "DATABASE_URL"},
+      {{{"DATABASE_URL", "host=/nonexistent"}, {"PAGELIFT_LISTEN", "nonsense"}}, "PAGELIFT_LISTEN"},
+      {{{"DATABASE_URL", "host=/nonexistent"}, {"PAGELIFT_TOKEN_KEYS", ""}, {"SHOPIFY_API_KEY", "k"},
+        {"SHOPIFY_API_SECRET", "s"}},
+       "PAGELIFT_TOKEN_KEYS"},
+      {{{"DATABASE_URL", "host=/nonexistent"}, {"PAGELIFT_TOKEN_KEYS", "bad"}, {"SHOPIFY_API_KEY", "k"},
+        {"SHOPIFY_API_SECRET", "s"}},
+       "PAGELIFT_TOKEN_KEYS"},
+  };
+  for (const auto& c : cases) {
+    auto env = c.env;
+    for (const char* name : {"DATABASE_URL", "PAGELIFT_TOKEN_KEYS", "SHOPIFY_API_KEY", "SHOPIFY_API_SECRET"}) {
+      env.try_emplace(name, "");
+    }
+    ServiceProcess serve({"serve"}, env);
+    serve.Start();
+    EXPECT_EQ(serve.Wait(10s), 2) << c.variable;
+    EXPECT_NE(serve.Output().find(c.variable), std::string::npos) << serve.Output();
+  }
+}
+
+class Running : public ::testing::Test {
+ protected:
+  void StartService(const std::string& conninfo, std::map<std::string, std::string> extra = {}) {
+    port_ = FreePort();
+    auto env = ServeEnv(conninfo, port_);
+    for (auto& [k, v] : extra) env[k] = v;
+    service_ = std::make_unique<ServiceProcess>(std::vector<std::string>{"serve"}, env);
+    service_->Start();
+    ASSERT_TRUE(service_->WaitForHttp(port_, "/readyz", 200, 30s)) << service_->Output();
+  }
+  unsigned short port_ = 0;
+  std::unique_ptr<ServiceProcess> service_;
+};
+
+TEST_F(Running, SigtermDuringASlowRequestCompletesItThenExitsZero) {
+  TestDatabase database;
+  StartService(database.conninfo());
+  const std::string body = R"({"shop": "no-such-shop", "events": [{"id": "x"}]})";
+  HttpClient slow(port_);
+  slow.WriteRaw("POST /v1/collect HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10));
+  std::this_thread::sleep_for(200ms);
+  service_->Signal(SIGTERM);
+  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(service_->Running()) << "pagelift exited with a request in flight:\n" << service_->Output();
+  // New connections are no longer accepted once shutdown began.
+  EXPECT_THROW(HttpClient refused(port_), std::exception);
+  slow.WriteRaw(body.substr(10));
+  auto result = slow.ReadResponse();
+  EXPECT_GE(result.status, 400);  // the shop does not exist; what matters is that a full answer arrived
+  EXPECT_LT(result.status, 500);
+  EXPECT_FALSE(result.keep_alive);
+  EXPECT_TRUE(boost::json::parse(result.body).as_object().contains("error"));
+  EXPECT_EQ(service_->Wait(10s), 0) << service_->Output();
+  EXPECT_NE(service_->Output().find("\"message\":\"stopped\""), std::string::npos);
+}
+
+TEST_F(Running, SigtermClosesIdleKeepAliveConnectionsPromptly) {
+  TestDatabase database;
+  StartService(database.conninfo(), {{"PAGELIFT_SHUTDOWN_GRACE_MS", "20000"}});
+  HttpClient idle(port_);
+  ASSERT_EQ(idle.Get("/healthz").status, 200);
+  const auto start = std::chrono::steady_clock::now();
+  service_->Signal(SIGTERM);
+  EXPECT_EQ(service_->Wait(10s), 0) << service_->Output();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "an idle connection held shutdown back";
+  EXPECT_TRUE(idle.ClosedByServer(1s));
+}
+
+TEST_F(Running, PostgresRestartGives503ThenRecoversWithoutRestartingPagelift) {
+  PgCluster cluster(std::string(PAGELIFT_TEST_PG_DIR) + "-restart");
+  cluster.Start();
+  {
+    pqxx::connection admin(cluster.conninfo());
+    pqxx::nontransaction tx(admin);
+    tx.exec0("DROP DATABASE IF EXISTS pagelift_restart WITH (FORCE)");
+    tx.exec0("CREATE DATABASE pagelift_restart");
+  }
+  const std::string conninfo = cluster.conninfo("pagelift_restart");
+  StartService(conninfo);
+  HttpClient client(port_);
+  ASSERT_EQ(client.Get("/readyz").status, 200);
+
+  cluster.Stop();
+  auto down = HttpClient(port_).Get("/readyz");
+  EXPECT_EQ(down.status, 503);
+  EXPECT_FALSE(down.headers["retry-after"].empty());
+  EXPECT_EQ(boost::json::parse(down.body).at("error").at("code").as_string(), "unavailable");
+  // A route that needs the database answers 503 too, not 500, and the process stays up.
+  auto collect = HttpClient(port_).Request(
+      "POST", "/v1/collect", R"({"shop": "abcdefgh12345678", "events": [{"id": "x"}]})",
+      {{"Content-Type", "application/json"}});
+  EXPECT_EQ(collect.status, 503) << collect.body;
+  EXPECT_FALSE(collect.headers["retry-after"].empty());
+  EXPECT_EQ(HttpClient(port_).Get("/healthz").status, 200);
+
+  cluster.Start();
+  EXPECT_TRUE(service_->WaitForHttp(port_, "/readyz", 200, 30s)) << service_->Output();
+  EXPECT_TRUE(service_->Running());
+  cluster.Stop();
+}
+
+}  // namespace
+}  // namespace pagelift::testing
