@@ -44,7 +44,7 @@ bool Expect(std::string_view text, size_t& pos, char c) {
 std::optional<TimePoint> ParseRfc3339(std::string_view text) {
   using namespace std::chrono;
   size_t pos = 0;
-  int y, mo, d, h, mi, s;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   if (!ReadDigits(text, pos, 4, y) || !Expect(text, pos, '-') || !ReadDigits(text, pos, 2, mo) ||
       !Expect(text, pos, '-') || !ReadDigits(text, pos, 2, d)) {
     return std::nullopt;
@@ -74,7 +74,7 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text) {
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     const int sign = text[pos] == '-' ? -1 : 1;
     ++pos;
-    int oh, om;
+    int oh = 0, om = 0;
     if (!ReadDigits(text, pos, 2, oh) || !Expect(text, pos, ':') || !ReadDigits(text, pos, 2, om)) {
       return std::nullopt;
     }
