@@ -5,7 +5,6 @@
 
 #include "collect/bots.h"
 #include "collect/event.h"
-#include "collect/event_store.h"
 #include "http/responses.h"
 
 namespace pagelift::api {
@@ -24,47 +23,41 @@ http::RouteOptions CollectRouteOptions() {
   return options;
 }
 
-}  // namespace
-
-void RegisterCollectRoutes(http::Router& router, db::Database& database) {
-  auto store = std::make_shared<collect::EventStore>(database);
+// `collector` is kept alive by `owner` when the route owns it (the transitional overload), else by the caller.
+void AddRoute(http::Router& router, collect::Collector& collector, std::shared_ptr<collect::Collector> owner) {
   router.Add(
       http::Verb::post, "/v1/collect",
-      [&database, store](http::Request& request, http::RequestContext& context) -> boost::asio::awaitable<http::Response> {
+      [&collector, owner](http::Request& request,
+                          http::RequestContext& context) -> boost::asio::awaitable<http::Response> {
         if (collect::IsBotUserAgent(request[boost::beast::http::field::user_agent])) {
+          collector.CountBot();
           co_return http::JsonResponse(http::Status::accepted,
                                        {{"accepted", 0}, {"duplicates", 0}, {"rejected", json::array{}}, {"bot", true}});
         }
         auto body = http::ParseJsonBody(request);
         if (!body) co_return http::ErrorResponse(body.error());
-        auto batch = collect::ParseBatch(*body, std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()));
+        const auto batch =
+            collect::ParseBatch(*body, std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()));
         if (!batch) co_return http::ErrorResponse(batch.error());
-
-        // One transaction resolves the shop and stores the events; the answer is sent only after it committed.
-        struct Stored {
-          bool shop_known = false;
-          size_t inserted = 0;
-        };
-        const Stored stored = co_await database.RunAsync([&](pqxx::work& tx) {
-          Stored out;
-          const auto shop = store->FindInstalledShop(tx, batch->shop);
-          if (!shop) return out;
-          out.shop_known = true;
-          if (batch->events.empty()) return out;
-          const collect::ShopBatch batches[] = {{*shop, batch->events}};
-          out.inserted = store->Insert(tx, batches).front();
-          return out;
-        });
-        if (!stored.shop_known) {
-          co_return http::ErrorResponse(MakeError(ErrorCode::kForbidden, "unknown shop", {{"shop", batch->shop}}));
-        }
+        const auto outcome = co_await collector.Collect(*batch);
+        if (!outcome) co_return http::ErrorResponse(outcome.error());
         context.shop = batch->shop;
-        const size_t accepted = batch->events.size();
-        co_return http::JsonResponse(http::Status::ok, {{"accepted", accepted},
-                                                        {"duplicates", accepted - stored.inserted},
+        co_return http::JsonResponse(http::Status::ok, {{"accepted", outcome->accepted},
+                                                        {"duplicates", outcome->duplicates},
                                                         {"rejected", collect::RejectedToJson(batch->rejected)}});
       },
       CollectRouteOptions());
+}
+
+}  // namespace
+
+void RegisterCollectRoutes(http::Router& router, collect::Collector& collector) {
+  AddRoute(router, collector, nullptr);
+}
+
+void RegisterCollectRoutes(http::Router& router, db::Database& database) {
+  auto owned = std::make_shared<collect::Collector>(database);
+  AddRoute(router, *owned, owned);
 }
 
 }  // namespace pagelift::api

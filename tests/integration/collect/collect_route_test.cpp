@@ -4,8 +4,12 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <future>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "api/collect.h"
 #include "core/time.h"
@@ -48,7 +52,21 @@ class CollectRouteTest : public ::testing::Test {
                        kShopPublicId)[0][0]
           .as<std::string>();
     });
-    api::RegisterCollectRoutes(router_, database_);
+    StartServer({});
+  }
+
+  // (Re)creates the collector with `options` behind a fresh server.
+  void StartServer(const collect::CollectorOptions& options) {
+    if (server_) server_->Shutdown(std::chrono::seconds(2));
+    server_.reset();
+    collector_.reset();
+    router_ = http::Router{};
+    collector_.emplace(database_, options);
+    api::RegisterCollectRoutes(router_, *collector_);
+    StartHttp();
+  }
+
+  void StartHttp() {
     http::ServerOptions options;
     options.port = 0;
     options.io_threads = 2;
@@ -57,7 +75,16 @@ class CollectRouteTest : public ::testing::Test {
     server_->Start();
   }
 
-  void TearDown() override { server_->Shutdown(std::chrono::seconds(2)); }
+  void TearDown() override {
+    server_->Shutdown(std::chrono::seconds(2));
+    collector_->Stop();
+  }
+
+  std::string CollectorMetrics() const {
+    std::string out;
+    collector_->AppendMetrics(out);
+    return out;
+  }
 
   HttpResult Post(const std::string& body, std::map<std::string, std::string> headers = {{"Content-Type", kJson}}) {
     HttpClient client(server_->port());
@@ -87,11 +114,40 @@ class CollectRouteTest : public ::testing::Test {
     return database_.Run([&](pqxx::work& tx) { return tx.exec(sql)[0][0].as<long long>(); });
   }
 
+  // The value of the sample `name` (with its labels, if any) in the collector's metrics; -1 when absent.
+  double Sample(const std::string& name) const {
+    std::istringstream lines(CollectorMetrics());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+    }
+    return -1;
+  }
+
+  // Polls until the sample reaches `value` (the writer's queue is filled by other threads).
+  bool WaitForSample(const std::string& name, double value) const {
+    for (int i = 0; i < 500; ++i) {
+      if (Sample(name) == value) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  std::future<HttpResult> PostAsync(std::string body) {
+    return std::async(std::launch::async, [this, body = std::move(body)] { return Post(body); });
+  }
+
+  json::array Events(int first, int count) {
+    json::array events;
+    for (int i = 0; i < count; ++i) events.push_back(Event(Uuid(first + i)));
+    return events;
+  }
+
   static json::object Parse(const HttpResult& result) { return json::parse(result.body).as_object(); }
 
   TestDatabase tdb_;
   db::Database database_{tdb_.conninfo(), 4};
   std::string shop_id_;
+  std::optional<collect::Collector> collector_;
   http::Router router_;
   http::Metrics metrics_;
   std::optional<http::Server> server_;
@@ -259,6 +315,118 @@ TEST_F(CollectRouteTest, ExposuresRecordTheFirstAssignment) {
   ASSERT_EQ(Post(Body({exposure(74, "a", "anon-7", experiment)})).status, 200);
   EXPECT_EQ(Count("SELECT count(*) FROM assignments WHERE variant = 'b'"), 1);  // and across batches
   EXPECT_EQ(Count("SELECT count(*) FROM assignments"), 1);
+}
+
+// Holds an ACCESS EXCLUSIVE lock on `events` so that every group commit blocks in its INSERT: PostgreSQL made slow.
+class EventsLock {
+ public:
+  explicit EventsLock(const std::string& conninfo) : connection_(conninfo), tx_(connection_) {
+    tx_.exec("LOCK TABLE events IN ACCESS EXCLUSIVE MODE");
+  }
+  long long CountEvents() { return tx_.exec("SELECT count(*) FROM events")[0][0].as<long long>(); }
+  void Release() { tx_.commit(); }
+
+ private:
+  pqxx::connection connection_;
+  pqxx::work tx_;
+};
+
+collect::CollectorOptions OneFlusher(size_t max_queued_events = 50000) {
+  collect::CollectorOptions options;
+  options.writer.flushers = 1;
+  options.writer.max_queued_events = max_queued_events;
+  return options;
+}
+
+TEST_F(CollectRouteTest, RequestsArrivingDuringACommitShareTheNextOne) {
+  StartServer(OneFlusher());
+  EventsLock lock(tdb_.conninfo());
+  auto first = PostAsync(Body(Events(100, 1)));
+  ASSERT_TRUE(WaitForSample("pagelift_collect_queue_requests", 1));
+  std::vector<std::future<HttpResult>> followers;
+  for (int i = 0; i < 10; ++i) followers.push_back(PostAsync(Body(Events(200 + 10 * i, 3))));
+  ASSERT_TRUE(WaitForSample("pagelift_collect_queue_requests", 11));
+  ASSERT_TRUE(WaitForSample("pagelift_collect_queue_events", 31));
+
+  // Nothing is acknowledged before it is committed.
+  EXPECT_EQ(first.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  for (auto& follower : followers) EXPECT_EQ(follower.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  EXPECT_EQ(lock.CountEvents(), 0);
+
+  lock.Release();
+  EXPECT_EQ(first.get().status, 200);
+  for (auto& follower : followers) {
+    const auto result = follower.get();
+    ASSERT_EQ(result.status, 200) << result.body;
+    EXPECT_EQ(Parse(result).at("accepted"), 3);
+    EXPECT_EQ(Parse(result).at("duplicates"), 0);
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 31);
+  EXPECT_EQ(Sample("pagelift_collect_commit_requests_count"), 2);  // the first alone, then the ten together
+  EXPECT_EQ(Sample("pagelift_collect_commit_requests_sum"), 11);
+  EXPECT_EQ(Sample("pagelift_collect_commit_events_sum"), 31);
+  EXPECT_EQ(Sample("pagelift_collect_queue_events"), 0);
+}
+
+TEST_F(CollectRouteTest, AFullQueueAnswers503AtOnceAndRecoversByItself) {
+  StartServer(OneFlusher(100));
+  EventsLock lock(tdb_.conninfo());
+  auto first = PostAsync(Body(Events(300, 60)));
+  ASSERT_TRUE(WaitForSample("pagelift_collect_queue_events", 60));
+
+  const std::string second = Body(Events(400, 60));
+  const auto started = std::chrono::steady_clock::now();
+  const auto refused = Post(second);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));  // not after a timeout
+  ASSERT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.headers.at("retry-after"), "1");
+  EXPECT_EQ(Parse(refused).at("error").at("code"), "unavailable");
+  EXPECT_EQ(Sample("pagelift_collect_requests_refused_total{cause=\"queue_full\"}"), 1);
+
+  lock.Release();
+  EXPECT_EQ(Parse(first.get()).at("accepted"), 60);
+  const auto retried = Post(second);
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(Parse(retried).at("accepted"), 60);
+  EXPECT_EQ(Parse(retried).at("duplicates"), 0);  // the refused attempt stored nothing
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 120);
+}
+
+TEST_F(CollectRouteTest, MetricsCountStoredDuplicateRejectedAndBotTraffic) {
+  const auto e1 = Event(Uuid(500));
+  ASSERT_EQ(Post(Body({e1, Event(Uuid(501)), Event("bad-id"), Event(Uuid(502), "click")})).status, 200);
+  ASSERT_EQ(Post(Body({e1})).status, 200);
+  ASSERT_EQ(Post(Body({e1}), {{"Content-Type", kJson}, {"User-Agent", "bingbot/2.0"}}).status, 202);
+  ASSERT_EQ(Post(Body({e1}, "nosuchshop0001")).status, 403);
+  EXPECT_EQ(Sample("pagelift_collect_events_total{outcome=\"stored\"}"), 2);
+  EXPECT_EQ(Sample("pagelift_collect_events_total{outcome=\"duplicate\"}"), 1);
+  EXPECT_EQ(Sample("pagelift_collect_events_rejected_total{reason=\"invalid_id\"}"), 1);
+  EXPECT_EQ(Sample("pagelift_collect_events_rejected_total{reason=\"unknown_type\"}"), 1);
+  EXPECT_EQ(Sample("pagelift_collect_events_rejected_total{reason=\"too_long\"}"), 0);
+  EXPECT_EQ(Sample("pagelift_collect_requests_refused_total{cause=\"bot\"}"), 1);
+  EXPECT_EQ(Sample("pagelift_collect_requests_refused_total{cause=\"unknown_shop\"}"), 1);
+  EXPECT_EQ(Sample("pagelift_collect_commit_seconds_count"), 2);
+  EXPECT_EQ(Sample("pagelift_collect_commit_failures_total"), 0);
+}
+
+TEST_F(CollectRouteTest, StopCommitsWhatIsQueuedThenRefuses) {
+  StartServer(OneFlusher());
+  auto lock = std::make_unique<EventsLock>(tdb_.conninfo());
+  auto first = PostAsync(Body(Events(600, 2)));
+  ASSERT_TRUE(WaitForSample("pagelift_collect_queue_requests", 1));
+  auto second = PostAsync(Body(Events(610, 2)));
+  ASSERT_TRUE(WaitForSample("pagelift_collect_queue_requests", 2));
+  std::thread releaser([&lock] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    lock->Release();
+  });
+  collector_->Stop();  // returns once both are committed
+  releaser.join();
+  EXPECT_EQ(first.get().status, 200);
+  EXPECT_EQ(second.get().status, 200);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 4);
+  const auto after = Post(Body(Events(620, 1)));
+  EXPECT_EQ(after.status, 503) << after.body;
 }
 
 }  // namespace
