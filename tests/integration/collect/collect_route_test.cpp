@@ -2,155 +2,39 @@
 // script, the Web Pixel and server-side senders see, and what lands in `events` and `assignments`.
 #include <gtest/gtest.h>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <future>
-#include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "api/collect.h"
-#include "core/time.h"
-#include "db/database.h"
+#include "collect_harness.h"
 #include "http/gzip.h"
-#include "http/metrics.h"
-#include "http/server.h"
-#include "support/http_client.h"
 #include "support/test_database.h"
 
 namespace pagelift::testing {
 namespace {
 
-namespace json = boost::json;
+// A base, so that the database exists before CollectHarness (the next base) connects to it.
+struct WithTestDatabase {
+  TestDatabase tdb_;
+};
 
-constexpr const char* kShopPublicId = "shoppublic0001";
-constexpr const char* kJson = "application/json";
-
-std::optional<Error> TranslateUnavailable(std::exception_ptr failure) {
-  try {
-    std::rethrow_exception(failure);
-  } catch (const db::Unavailable& e) {
-    auto error = MakeError(ErrorCode::kUnavailable, e.what());
-    error.retry_after_seconds = e.retry_after_seconds();
-    return error;
-  } catch (...) {
-    return std::nullopt;
-  }
-}
-
-class CollectRouteTest : public ::testing::Test {
+class CollectRouteTest : public ::testing::Test, protected WithTestDatabase, public CollectHarness {
  protected:
+  CollectRouteTest() : CollectHarness(tdb_.conninfo(), db::DatabaseOptions{}) {}
+
   void SetUp() override {
-    shop_id_ = database_.Run([](pqxx::work& tx) {
+    shop_id_ = InsertShop(database_);
+    database_.Run([](pqxx::work& tx) {
       tx.exec("INSERT INTO shops (domain, public_id, access_token_enc, uninstalled_at) "
               "VALUES ('gone.myshopify.com', 'uninstalled001', '\\x00', now())");
-      return tx
-          .exec_params("INSERT INTO shops (domain, public_id, access_token_enc) VALUES ('a.myshopify.com', $1, '\\x00') "
-                       "RETURNING id",
-                       kShopPublicId)[0][0]
-          .as<std::string>();
     });
     StartServer({});
   }
 
-  // (Re)creates the collector with `options` behind a fresh server.
-  void StartServer(const collect::CollectorOptions& options) {
-    if (server_) server_->Shutdown(std::chrono::seconds(2));
-    server_.reset();
-    collector_.reset();
-    router_ = http::Router{};
-    collector_.emplace(database_, options);
-    api::RegisterCollectRoutes(router_, *collector_);
-    StartHttp();
-  }
+  void TearDown() override { StopServer(); }
 
-  void StartHttp() {
-    http::ServerOptions options;
-    options.port = 0;
-    options.io_threads = 2;
-    options.translate_exception = TranslateUnavailable;
-    server_.emplace(std::move(options), router_, metrics_);
-    server_->Start();
-  }
-
-  void TearDown() override {
-    server_->Shutdown(std::chrono::seconds(2));
-    collector_->Stop();
-  }
-
-  std::string CollectorMetrics() const {
-    std::string out;
-    collector_->AppendMetrics(out);
-    return out;
-  }
-
-  HttpResult Post(const std::string& body, std::map<std::string, std::string> headers = {{"Content-Type", kJson}}) {
-    HttpClient client(server_->port());
-    return client.Request("POST", "/v1/collect", body, headers);
-  }
-
-  static json::object Event(const std::string& id, const std::string& type = "page_view",
-                            const std::string& anon_id = "anon-1") {
-    return json::object{{"id", id},
-                        {"type", type},
-                        {"ts", FormatRfc3339Millis(Clock::now() - std::chrono::seconds(5))},
-                        {"anon_id", anon_id},
-                        {"session_id", "sess-1"}};
-  }
-
-  static std::string Uuid(int n) {
-    char buffer[40];
-    std::snprintf(buffer, sizeof buffer, "00000000-0000-4000-8000-%012d", n);
-    return buffer;
-  }
-
-  static std::string Body(const json::array& events, const std::string& shop = kShopPublicId) {
-    return json::serialize(json::object{{"shop", shop}, {"events", events}});
-  }
-
-  long long Count(const std::string& sql) {
-    return database_.Run([&](pqxx::work& tx) { return tx.exec(sql)[0][0].as<long long>(); });
-  }
-
-  // The value of the sample `name` (with its labels, if any) in the collector's metrics; -1 when absent.
-  double Sample(const std::string& name) const {
-    std::istringstream lines(CollectorMetrics());
-    for (std::string line; std::getline(lines, line);) {
-      if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
-    }
-    return -1;
-  }
-
-  // Polls until the sample reaches `value` (the writer's queue is filled by other threads).
-  bool WaitForSample(const std::string& name, double value) const {
-    for (int i = 0; i < 500; ++i) {
-      if (Sample(name) == value) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
-
-  std::future<HttpResult> PostAsync(std::string body) {
-    return std::async(std::launch::async, [this, body = std::move(body)] { return Post(body); });
-  }
-
-  json::array Events(int first, int count) {
-    json::array events;
-    for (int i = 0; i < count; ++i) events.push_back(Event(Uuid(first + i)));
-    return events;
-  }
-
-  static json::object Parse(const HttpResult& result) { return json::parse(result.body).as_object(); }
-
-  TestDatabase tdb_;
-  db::Database database_{tdb_.conninfo(), 4};
   std::string shop_id_;
-  std::optional<collect::Collector> collector_;
-  http::Router router_;
-  http::Metrics metrics_;
-  std::optional<http::Server> server_;
 };
 
 TEST_F(CollectRouteTest, StoresAGoodBatchAfterCommit) {
