@@ -1,6 +1,8 @@
 // Connection pool, transaction runner and blocking pool of db::Database (see database.h for the contract).
 #include "db/database.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <boost/json/object.hpp>
 #include <stdexcept>
@@ -46,6 +48,35 @@ const char* IsolationSql(Isolation isolation) {
 // connections).
 bool IsUnavailableState(const std::string& state) {
   return state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03" || state == "53300";
+}
+
+// True when the socket has something to read or the peer hung up (non-blocking).
+bool SocketReadable(int sock) {
+  pollfd fd{};
+  fd.fd = sock;
+  fd.events = POLLIN | POLLRDHUP;
+  return sock < 0 || ::poll(&fd, 1, 0) != 0 || fd.revents != 0;
+}
+
+// Whether an idle connection can still be used. A backend that was terminated, or a server that shut down, sends a
+// FATAL message and closes the socket. An idle connection normally has nothing to read: if it has, let libpq consume
+// it (a notice, or that FATAL message) and look again; what is still readable then is the end of the stream. Catching
+// it here, rather than on BEGIN, lets the pool open a replacement before any work starts, and avoids a libpqxx 6 path
+// that leaks a PGresult when BEGIN meets a dead socket. Pool connections never LISTEN, so get_notifs() consumes
+// nothing anyone waits for.
+bool StillAlive(pqxx::connection& conn) {
+  if (!conn.is_open()) {
+    return false;
+  }
+  if (!SocketReadable(conn.sock())) {
+    return true;
+  }
+  try {
+    conn.get_notifs();
+  } catch (const pqxx::broken_connection&) {
+    return false;
+  }
+  return conn.is_open() && !SocketReadable(conn.sock());
 }
 
 void Backoff(int attempt) {
@@ -137,7 +168,7 @@ Database::Pooled Database::Take() {
     idle_.pop_back();
     ++in_use_;
     lock.unlock();
-    if (!pooled.conn->is_open()) {
+    if (!StillAlive(*pooled.conn)) {
       // Broke while idle (server restart, idle timeout): replace it now.
       lock.lock();
       --in_use_;
@@ -276,7 +307,7 @@ bool Database::Ping() {
     return false;
   }
   try {
-    if (!ping_conn_ || !ping_conn_->is_open()) {
+    if (!ping_conn_ || !StillAlive(*ping_conn_)) {
       ping_conn_.reset();
       ping_conn_ = Connect();
     }
