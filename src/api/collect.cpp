@@ -36,10 +36,9 @@ void AddRoute(http::Router& router, collect::Collector& collector, std::shared_p
         }
         auto body = http::ParseJsonBody(request);
         if (!body) co_return http::ErrorResponse(body.error());
-        const auto batch =
-            collect::ParseBatch(*body, std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()));
+        auto batch = collect::ParseBatch(*body, std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()));
         if (!batch) co_return http::ErrorResponse(batch.error());
-        const auto outcome = co_await collector.Collect(*batch);
+        const auto outcome = co_await collector.Collect(batch->shop, std::move(batch->events), batch->rejected);
         if (!outcome) co_return http::ErrorResponse(outcome.error());
         context.shop = batch->shop;
         co_return http::JsonResponse(http::Status::ok, {{"accepted", outcome->accepted},

@@ -25,15 +25,18 @@ boost::asio::awaitable<std::optional<ShopId>> Collector::ResolveShop(const std::
   co_return shop;
 }
 
-boost::asio::awaitable<Result<CollectOutcome>> Collector::Collect(const Batch& batch) {
-  const auto shop = co_await ResolveShop(batch.shop);
+boost::asio::awaitable<Result<CollectOutcome>> Collector::Collect(const std::string& shop_public_id,
+                                                                  std::vector<Event> events,
+                                                                  const std::vector<IndexedRejection>& rejected) {
+  auto shop = co_await ResolveShop(shop_public_id);
   if (!shop) {
     metrics_.AddUnknownShopRequest();
-    co_return MakeError(ErrorCode::kForbidden, "unknown shop", {{"shop", batch.shop}});
+    co_return MakeError(ErrorCode::kForbidden, "unknown shop", {{"shop", shop_public_id}});
   }
-  for (const auto& rejected : batch.rejected) metrics_.AddRejected(rejected.rejection.reason);
-  const size_t inserted = co_await writer_.Write(*shop, batch.events);
-  co_return CollectOutcome{batch.events.size(), batch.events.size() - inserted};
+  for (const auto& entry : rejected) metrics_.AddRejected(entry.rejection.reason);
+  const size_t accepted = events.size();
+  const size_t inserted = co_await writer_.Write(std::move(*shop), std::move(events));
+  co_return CollectOutcome{accepted, accepted - inserted};
 }
 
 void Collector::AppendMetrics(std::string& out) const {

@@ -44,7 +44,9 @@ class Collector {
   // Stores the batch's valid events; resumes only after they are committed. Errors: kForbidden "unknown shop" when the
   // public id names no installed shop. Throws db::Unavailable (→ 503 + Retry-After) when the queue is full or
   // PostgreSQL is unreachable.
-  boost::asio::awaitable<Result<CollectOutcome>> Collect(const Batch& batch);
+  // Takes the batch's events (they are stored); the caller keeps shop and rejections.
+  boost::asio::awaitable<Result<CollectOutcome>> Collect(const std::string& shop_public_id, std::vector<Event> events,
+                                                         const std::vector<IndexedRejection>& rejected);
 
   // A request refused because its User-Agent is a bot (counted only).
   void CountBot() { metrics_.AddBotRequest(); }

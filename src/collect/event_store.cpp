@@ -100,7 +100,7 @@ std::vector<size_t> EventStore::Insert(pqxx::work& tx, std::span<const ShopBatch
         any_exposure = any_exposure || exposure;
         const bool experiment_is_uuid = exposure && event.experiment && IsUuid(*event.experiment);
         const long long ts_us = event.ts.time_since_epoch().count();
-        staging << std::make_tuple(seq++, static_cast<int>(request), batch.shop.value.c_str(), event.id.c_str(),
+        staging << std::make_tuple(seq++, static_cast<int>(request), batch.shop->value.c_str(), event.id.c_str(),
                                    std::string(EventTypeName(event.type)), ts_us, event.anon_id.c_str(),
                                    event.session_id.c_str(), OrNull(event.product_id), OrNull(event.experiment),
                                    experiment_is_uuid ? event.experiment->c_str() : nullptr, OrNull(event.variant),

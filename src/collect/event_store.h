@@ -22,10 +22,12 @@ struct ShopId {
   friend bool operator==(const ShopId&, const ShopId&) = default;
 };
 
-// One request's validated events for one shop.
+// One request's validated events for one shop (a view: the caller owns both).
 struct ShopBatch {
-  ShopId shop;
+  const ShopId* shop = nullptr;
   std::span<const Event> events;
+  ShopBatch() = default;
+  ShopBatch(const ShopId& s, std::span<const Event> e) : shop(&s), events(e) {}
 };
 
 class EventStore {

@@ -51,11 +51,12 @@ class Writer {
   Writer& operator=(const Writer&) = delete;
 
   // Stores `events` for `shop` with the next group commit and returns how many were new (the rest were duplicates).
-  // `events` must stay alive until the returned awaitable completes (the caller's frame holds them).
+  // The Writer owns the events until they are committed, so a request that is torn down while it waits (server
+  // shutdown) leaves nothing dangling behind.
   // Throws db::Unavailable when the queue is full or the Writer stopped (nothing stored) and when the commit failed
   // because PostgreSQL is unreachable (nothing stored, or — if the connection broke during COMMIT — possibly stored:
   // the client's retry is then counted as duplicates). Other commit failures propagate as they are (500).
-  boost::asio::awaitable<size_t> Write(const ShopId& shop, std::span<const Event> events);
+  boost::asio::awaitable<size_t> Write(ShopId shop, std::vector<Event> events);
 
   // Commits what is queued, then stops the flushers; later Write() calls throw db::Unavailable. Idempotent.
   void Stop();
@@ -65,7 +66,9 @@ class Writer {
 
  private:
   struct Pending {
-    ShopBatch batch;
+    ShopId shop;
+    std::vector<Event> events;
+    ShopBatch batch;  // views shop and events
     std::function<void(std::exception_ptr, size_t)> complete;  // resumes the request on its own executor
   };
 
@@ -92,16 +95,18 @@ class Writer {
   std::vector<std::thread> flushers_;
 };
 
-inline boost::asio::awaitable<size_t> Writer::Write(const ShopId& shop, std::span<const Event> events) {
+inline boost::asio::awaitable<size_t> Writer::Write(ShopId shop, std::vector<Event> events) {
   if (events.empty()) co_return 0;
   Reserve(events.size());
-  auto initiate = [this, &shop, events](auto handler) {
+  auto initiate = [this, &shop, &events](auto handler) {
     auto resume_on = boost::asio::prefer(boost::asio::get_associated_executor(handler),
                                          boost::asio::execution::outstanding_work.tracked);
     // std::function needs a copyable target; the coroutine's handler is move-only, so it is shared.
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
     auto pending = std::make_unique<Pending>();
-    pending->batch = ShopBatch{shop, events};
+    pending->shop = std::move(shop);
+    pending->events = std::move(events);
+    pending->batch = ShopBatch{pending->shop, pending->events};
     pending->complete = [shared, resume_on](std::exception_ptr error, size_t inserted) {
       boost::asio::dispatch(resume_on, [shared, error, inserted] { std::move (*shared)(error, inserted); });
     };
