@@ -5,7 +5,8 @@ set(PAGELIFT_EMBED_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/EmbedScript.cmake)
 function(pagelift_embed target ns)
   set(files ${ARGN})
   list(SORT files)
-  set(out ${CMAKE_CURRENT_BINARY_DIR}/embedded_${ns}.cpp)
+  string(REPLACE "::" "_" file_stem "${ns}")
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/embedded_${file_stem}.cpp)
   string(REPLACE ";" "|" files_arg "${files}")
   add_custom_command(
     OUTPUT ${out}

@@ -14,6 +14,8 @@ foreach(f IN LISTS FILES)
   math(EXPR i "${i} + 1")
 endforeach()
 string(APPEND body "constexpr pagelift::EmbeddedFile kTable[] = {\n${entries}};\n}  // namespace\n")
+# The extern declaration gives kFiles external linkage (a namespace-scope const is internal otherwise).
+string(APPEND body "extern const std::span<const pagelift::EmbeddedFile> kFiles;\n")
 string(APPEND body "const std::span<const pagelift::EmbeddedFile> kFiles(kTable);\n}  // namespace ${NS}\n")
 file(WRITE ${OUT}.tmp "${body}")
 file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -23,11 +23,12 @@ http::RouteOptions CollectRouteOptions() {
   return options;
 }
 
-// `collector` is kept alive by `owner` when the route owns it (the transitional overload), else by the caller.
-void AddRoute(http::Router& router, collect::Collector& collector, std::shared_ptr<collect::Collector> owner) {
+}  // namespace
+
+void RegisterCollectRoutes(http::Router& router, collect::Collector& collector) {
   router.Add(
       http::Verb::post, "/v1/collect",
-      [&collector, owner](http::Request& request,
+      [&collector](http::Request& request,
                           http::RequestContext& context) -> boost::asio::awaitable<http::Response> {
         if (collect::IsBotUserAgent(request[boost::beast::http::field::user_agent])) {
           collector.CountBot();
@@ -46,17 +47,6 @@ void AddRoute(http::Router& router, collect::Collector& collector, std::shared_p
                                                         {"rejected", collect::RejectedToJson(batch->rejected)}});
       },
       CollectRouteOptions());
-}
-
-}  // namespace
-
-void RegisterCollectRoutes(http::Router& router, collect::Collector& collector) {
-  AddRoute(router, collector, nullptr);
-}
-
-void RegisterCollectRoutes(http::Router& router, db::Database& database) {
-  auto owned = std::make_shared<collect::Collector>(database);
-  AddRoute(router, *owned, owned);
 }
 
 }  // namespace pagelift::api

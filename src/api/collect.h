@@ -4,7 +4,6 @@
 #pragma once
 
 #include "collect/collector.h"
-#include "db/database.h"
 #include "http/router.h"
 
 namespace pagelift::api {
@@ -12,9 +11,5 @@ namespace pagelift::api {
 // The collector must outlive the router's server. Wire its metrics with
 //   metrics.AddSource([&collector](std::string& out) { collector.AppendMetrics(out); });
 void RegisterCollectRoutes(http::Router& router, collect::Collector& collector);
-
-// Transitional: the route with a Collector of its own (default options, owned by the route, stopped when the router
-// is destroyed) and no /metrics lines. Prefer the overload above.
-void RegisterCollectRoutes(http::Router& router, db::Database& database);
 
 }  // namespace pagelift::api

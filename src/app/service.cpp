@@ -9,6 +9,7 @@
 
 #include "api/collect.h"
 #include "api/health.h"
+#include "collect/collector.h"
 #include "app/commands.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -150,11 +151,14 @@ int RunService(const Config& config, Mode mode) {
 
   http::Metrics metrics;
   http::Router router;
+  std::optional<collect::Collector> collector;
   std::optional<http::Server> server;
   if (mode == Mode::kServe) {
+    collector.emplace(database);
     AddProcessMetrics(metrics, database);
+    metrics.AddSource([&collector](std::string& out) { collector->AppendMetrics(out); });
     api::RegisterHealthRoutes(router, database, metrics);
-    api::RegisterCollectRoutes(router, database);
+    api::RegisterCollectRoutes(router, *collector);
     http::ServerOptions options;
     options.host = config.listen.host;
     options.port = config.listen.port;
@@ -180,6 +184,7 @@ int RunService(const Config& config, Mode mode) {
                               {"grace_ms", config.shutdown_grace.count()}});
   size_t abandoned = 0;
   if (server) abandoned = server->Shutdown(config.shutdown_grace);
+  if (collector) collector->Stop();  // commits what is queued while the executors it answers on still exist
   scheduler.Stop();
   database.Shutdown();
   log::Info("stopped", {{"abandoned_connections", abandoned}});

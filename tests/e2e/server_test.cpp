@@ -185,6 +185,7 @@ TEST_F(ServerTest, MetricsInPrometheusFormat) {
   EXPECT_NE(result.body.find("pagelift_http_request_duration_seconds_bucket{route=\"/healthz\""), std::string::npos);
   EXPECT_NE(result.body.find("pagelift_db_pool_connections{state=\"open\"}"), std::string::npos);
   EXPECT_NE(result.body.find("pagelift_build_info{version=\""), std::string::npos);
+  EXPECT_NE(result.body.find("pagelift_collect_queue_events"), std::string::npos);
 }
 
 TEST_F(ServerTest, LogsAreOneJsonObjectPerLineWithRequestIds) {
