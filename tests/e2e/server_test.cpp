@@ -175,6 +175,7 @@ TEST_F(ServerTest, HugeHeaderIs431) {
 
 TEST_F(ServerTest, MetricsInPrometheusFormat) {
   HttpClient client(port_);
+  ASSERT_EQ(client.Get("/healthz").status, 200);
   ASSERT_EQ(client.Get("/no-such-thing").status, 404);
   auto result = client.Get("/metrics");
   EXPECT_EQ(result.status, 200);
