@@ -12,6 +12,7 @@ function(pagelift_embed target ns)
     OUTPUT ${out}
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNS=${ns} "-DFILES=${files_arg}" -P ${PAGELIFT_EMBED_SCRIPT}
     DEPENDS ${files} ${PAGELIFT_EMBED_SCRIPT}
-    COMMENT "Embedding ${ns}")
+    COMMENT "Embedding ${ns}"
+    VERBATIM)
   target_sources(${target} PRIVATE ${out})
 endfunction()
