@@ -55,7 +55,11 @@ std::string Bin(const char* name) { return fmt::format("{}/{}", kPostgresBin, na
 class PrivateCluster {
  public:
   explicit PrivateCluster(fs::path root)
-      : root_(std::move(root)), data_(root_ / "data"), socket_dir_(root_ / "run"), log_(root_ / "postgres.log") {}
+      : root_(std::move(root)),
+        data_(root_ / "data"),
+        socket_dir_(root_ / "run"),
+        log_(root_ / "setup.log"),
+        server_log_(root_ / "run" / "server.log") {}
 
   bool Start() {
     fs::create_directories(socket_dir_);
@@ -75,7 +79,9 @@ class PrivateCluster {
       return true;
     }
     const std::string options = fmt::format("-k {} -c listen_addresses='' -c fsync=off", socket_dir_.string());
-    if (RunProgram({Bin("pg_ctl"), "-D", data_.string(), "-l", log_.string(), "-w", "-t", "60", "-o", options, "start"},
+    // The server writes its own log as the postgres user, into a folder it owns.
+    if (RunProgram({Bin("pg_ctl"), "-D", data_.string(), "-l", server_log_.string(), "-w", "-t", "60", "-o", options,
+                    "start"},
                    log_) != 0) {
       return Fail("pg_ctl start failed");
     }
@@ -103,7 +109,7 @@ class PrivateCluster {
   }
 
   bool Fail(std::string_view what) const {
-    std::cerr << "pagelift demo: " << what << "; see " << log_.string()
+    std::cerr << "pagelift demo: " << what << "; see " << log_.string() << " and " << server_log_.string()
               << (geteuid() == 0 ? " (as root the cluster runs as the postgres user, which must be able to reach "
                                    "this folder)"
                                  : "")
@@ -111,7 +117,7 @@ class PrivateCluster {
     return false;
   }
 
-  fs::path root_, data_, socket_dir_, log_;
+  fs::path root_, data_, socket_dir_, log_, server_log_;
   bool started_ = false;
 };
 

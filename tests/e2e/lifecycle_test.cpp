@@ -6,6 +6,9 @@
 
 #include <boost/json/parse.hpp>
 #include <pqxx/pqxx>
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <thread>
 
 #include "support/http_client.h"
@@ -59,6 +62,27 @@ TEST(Lifecycle, MissingOrMalformedConfigurationNamesTheVariable) {
     EXPECT_EQ(serve.Wait(10s), 2) << c.variable;
     EXPECT_NE(serve.Output().find(c.variable), std::string::npos) << serve.Output();
   }
+}
+
+// What `make run` does: `pagelift demo` with no configuration initialises ./var/pg, migrates, serves; Ctrl-C stops
+// it and its cluster; a second run reuses the data.
+TEST(Lifecycle, DemoServesReadyzAndStopsCleanlyTwice) {
+  char dir_template[] = "/tmp/pagelift-demo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  chmod(dir.c_str(), 0755);  // as root, the cluster runs as postgres and must reach ./var/pg
+  for (int run = 0; run < 2; ++run) {
+    const unsigned short port = FreePort();
+    ServiceProcess demo({"demo"}, {{"PAGELIFT_LISTEN", "127.0.0.1:" + std::to_string(port)},
+                                   {"DATABASE_URL", ""}, {"PAGELIFT_TOKEN_KEYS", ""}},
+                      dir);
+    demo.Start();
+    ASSERT_TRUE(demo.WaitForHttp(port, "/readyz", 200, 90s)) << demo.Output();
+    demo.Signal(SIGINT);
+    EXPECT_EQ(demo.Wait(30s), 0) << demo.Output();
+    EXPECT_NE(demo.Output().find("http://127.0.0.1:" + std::to_string(port)), std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 class Running : public ::testing::Test {

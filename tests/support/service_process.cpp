@@ -19,8 +19,8 @@ extern char** environ;
 
 namespace pagelift::testing {
 
-ServiceProcess::ServiceProcess(std::vector<std::string> args, std::map<std::string, std::string> env)
-    : args_(std::move(args)), env_(std::move(env)) {
+ServiceProcess::ServiceProcess(std::vector<std::string> args, std::map<std::string, std::string> env, std::string cwd)
+    : args_(std::move(args)), env_(std::move(env)), cwd_(std::move(cwd)) {
   char path[] = "/tmp/pagelift-e2e-log-XXXXXX";
   const int fd = mkstemp(path);
   if (fd < 0) throw std::runtime_error("mkstemp failed");
@@ -60,6 +60,7 @@ void ServiceProcess::Start() {
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path_.c_str(), O_WRONLY | O_APPEND, 0);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (!cwd_.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd_.c_str());
   const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + std::string(PAGELIFT_BINARY));

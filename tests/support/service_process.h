@@ -13,8 +13,8 @@ namespace pagelift::testing {
 
 class ServiceProcess {
  public:
-  // `env` is added to (and overrides) the test's own environment.
-  ServiceProcess(std::vector<std::string> args, std::map<std::string, std::string> env);
+  // `env` is added to (and overrides) the test's own environment; `cwd` (when not empty) is the child's directory.
+  ServiceProcess(std::vector<std::string> args, std::map<std::string, std::string> env, std::string cwd = "");
   ~ServiceProcess();
   ServiceProcess(const ServiceProcess&) = delete;
   ServiceProcess& operator=(const ServiceProcess&) = delete;
@@ -33,6 +33,7 @@ class ServiceProcess {
  private:
   std::vector<std::string> args_;
   std::map<std::string, std::string> env_;
+  std::string cwd_;
   std::string log_path_;
   pid_t pid_ = -1;
   int exit_code_ = -1;
