@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -383,8 +384,13 @@ void Server::Accept() {
           },
           [this](std::exception_ptr) { ConnectionFinished(); });
     } else if (ec) {
-      // Running out of file descriptors must not stop the server: log, and keep accepting.
-      log::Warn("accept failed", {{"error", ec.message()}});
+      // Running out of file descriptors must not stop the server, nor spin it: log, pause briefly, accept again.
+      log::Warn("accept failed; retrying in 50 ms", {{"error", ec.message()}});
+      accept_pause_.expires_after(std::chrono::milliseconds(50));
+      accept_pause_.async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec) Accept();
+      });
+      return;
     }
     Accept();
   });
@@ -403,6 +409,7 @@ size_t Server::Shutdown(std::chrono::milliseconds grace) {
   asio::post(accept_context_, [this] {
     boost::system::error_code ec;
     acceptor_->close(ec);
+    accept_pause_.cancel();
   });
   for (auto& worker : workers_) {
     asio::post(worker->context, [w = worker.get()] {

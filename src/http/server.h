@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -66,6 +67,7 @@ class Server {
   Metrics& metrics_;
   boost::asio::io_context accept_context_{1};
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
+  boost::asio::steady_timer accept_pause_{accept_context_};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   size_t next_worker_ = 0;
