@@ -69,6 +69,20 @@ std::optional<WebhookDelivery> LoadDelivery(pqxx::work& tx, const std::string& w
 
 }  // namespace
 
+bool RecordWebhookDelivery(pqxx::work& tx, const IncomingWebhook& webhook) {
+  const std::optional<std::string> triggered =
+      webhook.triggered_at ? std::optional<std::string>(FormatRfc3339Millis(*webhook.triggered_at)) : std::nullopt;
+  auto rows = tx.exec_params(
+      "INSERT INTO webhook_deliveries (webhook_id, shop_domain, event_id, topic, triggered_at, payload) "
+      "VALUES ($1, $2, $3, $4, $5::timestamptz, $6::jsonb) ON CONFLICT (webhook_id) DO NOTHING RETURNING 1",
+      webhook.webhook_id, webhook.shop_domain, webhook.event_id, webhook.topic, triggered, webhook.raw_body);
+  if (rows.empty()) return false;
+  jobs::EnqueueOptions options;
+  options.dedupe_key = webhook.webhook_id;
+  jobs::Enqueue(tx, kWebhookJobKind, {{"webhook_id", webhook.webhook_id}, {"topic", webhook.topic}}, options);
+  return true;
+}
+
 void RegisterWebhookJob(jobs::JobRegistry& registry, const WebhookDispatcher& dispatcher, db::Database& database) {
   registry.Register(std::string(kWebhookJobKind), [&dispatcher, &database](jobs::JobContext& context) -> Result<void> {
     const json::value* id = context.job.payload.if_contains("webhook_id");

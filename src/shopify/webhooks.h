@@ -67,6 +67,20 @@ class WebhookDispatcher {
 // The topics Shopify requires every app to handle (declared in shopify.app.toml, never subscribed through the API).
 bool IsComplianceTopic(std::string_view topic);
 
+// A verified delivery as the HTTP route received it.
+struct IncomingWebhook {
+  std::string webhook_id;
+  std::string topic;
+  std::string shop_domain;
+  std::optional<std::string> event_id;
+  std::optional<TimePoint> triggered_at;
+  std::string raw_body;  // valid JSON (checked by the route)
+};
+
+// Inserts the webhook_deliveries row and enqueues its kWebhookJobKind job in the caller's transaction. Returns false
+// (and changes nothing) when this webhook id was recorded before: Shopify redelivered it.
+bool RecordWebhookDelivery(pqxx::work& tx, const IncomingWebhook& webhook);
+
 // Registers the kWebhookJobKind job: load the delivery, resolve its shop, Dispatch, set processed_at. A delivery
 // already processed is skipped. `dispatcher` and `database` must outlive the queue.
 void RegisterWebhookJob(jobs::JobRegistry& registry, const WebhookDispatcher& dispatcher, db::Database& database);

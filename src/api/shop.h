@@ -1,0 +1,13 @@
+// GET /api/shop and GET/PUT /api/settings: the authenticated shop's own record and settings (session-token auth,
+// src/api/session.h). The shop is always the token's; nothing in the request can name another.
+#pragma once
+
+#include "api/session.h"
+#include "http/router.h"
+
+namespace pagelift::api {
+
+// `deps` must outlive the router.
+void RegisterShopRoutes(http::Router& router, const AuthDeps& deps);
+
+}  // namespace pagelift::api

@@ -1,0 +1,103 @@
+#include "shopify/shop_settings.h"
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+
+namespace pagelift::shopify {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t kMaxBrandVoice = 2000;
+
+Error FieldError(std::string_view field, std::string message) {
+  return MakeError(ErrorCode::kBadRequest, fmt::format("settings.{}: {}", field, message), {{"field", field}});
+}
+
+std::optional<long long> IntegerOf(const json::value& v) {
+  if (v.is_int64()) return v.as_int64();
+  if (v.is_uint64() && v.as_uint64() <= 1u << 30) return static_cast<long long>(v.as_uint64());
+  return std::nullopt;
+}
+
+Result<void> CheckInteger(const json::value& v, std::string_view field, long long min, long long max) {
+  auto n = IntegerOf(v);
+  if (!n) return FieldError(field, "must be an integer");
+  if (*n < min || *n > max) return FieldError(field, fmt::format("must be between {} and {}", min, max));
+  return {};
+}
+
+Result<void> CheckAutopilotLimits(const json::value& v) {
+  if (!v.is_object()) return FieldError("autopilot_limits", "must be an object");
+  for (const auto& [key, value] : v.as_object()) {
+    const std::string field = "autopilot_limits." + std::string(key);
+    if (key == "enabled") {
+      if (!value.is_bool()) return FieldError(field, "must be true or false");
+    } else if (key == "max_patches_per_day") {
+      if (auto r = CheckInteger(value, field, 0, 100); !r) return r;
+    } else if (key == "max_running_experiments") {
+      if (auto r = CheckInteger(value, field, 0, 20); !r) return r;
+    } else {
+      return FieldError(field, "unknown setting");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+json::object DefaultSettings() {
+  return {{"brand_voice", ""},
+          {"autopilot_limits", {{"enabled", false}, {"max_patches_per_day", 3}, {"max_running_experiments", 2}}},
+          {"data_retention_days", 395},
+          {"allow_write_products", false}};
+}
+
+Result<json::object> ValidateSettings(const json::value& input) {
+  if (!input.is_object()) return MakeError(ErrorCode::kBadRequest, "settings must be a JSON object");
+  for (const auto& [key, value] : input.as_object()) {
+    if (key == "brand_voice") {
+      if (!value.is_string()) return FieldError(key, "must be a string");
+      if (value.as_string().size() > kMaxBrandVoice) {
+        return FieldError(key, fmt::format("must be at most {} characters", kMaxBrandVoice));
+      }
+    } else if (key == "autopilot_limits") {
+      if (auto r = CheckAutopilotLimits(value); !r) return r.error();
+    } else if (key == "data_retention_days") {
+      if (auto r = CheckInteger(value, key, 1, 730); !r) return r.error();
+    } else if (key == "allow_write_products") {
+      if (!value.is_bool()) return FieldError(key, "must be true or false");
+    } else {
+      return FieldError(key, "unknown setting");
+    }
+  }
+  return input.as_object();
+}
+
+json::object MergeSettings(const json::object& base, const json::object& update) {
+  json::object merged = base;
+  for (const auto& [key, value] : update) {
+    if (key == "autopilot_limits" && value.is_object() && merged.contains(key) && merged[key].is_object()) {
+      for (const auto& [k, v] : value.as_object()) merged[key].as_object()[k] = v;
+    } else {
+      merged[key] = value;
+    }
+  }
+  return merged;
+}
+
+json::object EffectiveSettings(const json::object& stored) {
+  json::object known;
+  const json::object defaults = DefaultSettings();
+  for (const auto& [key, value] : stored) {
+    if (!defaults.contains(key)) continue;
+    // Only well-formed stored values count; anything else falls back to the default.
+    if (ValidateSettings(json::object{{key, value}})) known[key] = value;
+  }
+  return MergeSettings(defaults, known);
+}
+
+}  // namespace pagelift::shopify
