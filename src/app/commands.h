@@ -11,5 +11,7 @@ enum class Mode { kServe, kWorker };
 int RunService(const Config& config, Mode mode);
 int RunMigrate(const Config& config);
 int RunDemo(Config config);
+// Re-encrypts stored Shopify tokens under the first PAGELIFT_TOKEN_KEYS key (src/app/rotate_keys.cpp).
+int RunRotateKeys(const Config& config);
 
 }  // namespace pagelift::app

@@ -22,6 +22,7 @@ Commands:
   worker    background workers only (needs DATABASE_URL)
   migrate   apply pending database migrations and exit
   demo      everything on a private PostgreSQL under ./var, for a first look
+  rotate-keys  re-encrypt stored Shopify tokens under the first PAGELIFT_TOKEN_KEYS key
   stats     analyse an experiment from its sufficient statistics (JSON on stdin, JSON on stdout)
   version   print the version
 
@@ -57,6 +58,13 @@ everything. With DATABASE_URL: uses that database instead of the private cluster
 
 Reads one JSON document describing an experiment's per-variant sufficient statistics and prints the analysis as JSON:
 the same engine as the results API. Exit 2 with a JSON error on invalid input. Format: docs/statistics.md.
+)"},
+      {"rotate-keys", R"(Usage: pagelift rotate-keys
+
+Re-encrypts every stored Shopify token that is not under the first key of PAGELIFT_TOKEN_KEYS (put the new key first,
+keep the old ones, run this, then drop the old keys). Works in batches, prints the counts as JSON, and is safe to run
+again (a second run re-encrypts nothing). Requires DATABASE_URL and PAGELIFT_TOKEN_KEYS. Exit 1 if a token opens with
+no configured key.
 )"},
       {"version", "Usage: pagelift version\n\nPrints the version.\n"},
   };
@@ -104,6 +112,7 @@ int main(int argc, char** argv) {
 
   if (command == "migrate") return pagelift::app::RunMigrate(*config);
   if (command == "demo") return pagelift::app::RunDemo(*config);
+  if (command == "rotate-keys") return pagelift::app::RunRotateKeys(*config);
   if (command == "serve") return pagelift::app::RunService(*config, pagelift::app::Mode::kServe);
   return pagelift::app::RunService(*config, pagelift::app::Mode::kWorker);
 }

@@ -11,6 +11,7 @@
 #include "api/health.h"
 #include "collect/collector.h"
 #include "app/commands.h"
+#include "app/shopify_component.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -146,6 +147,7 @@ int RunService(const Config& config, Mode mode) {
   if (mode == Mode::kServe && config.auto_migrate && !MigrateWithRetry(*config.database_url)) return 1;
 
   db::Database database(*config.database_url, config.db_pool_size);
+  ShopifyComponent shopify_component(config, database);  // job queue, webhooks, install and session auth
   jobs::Scheduler scheduler;
   if (mode == Mode::kWorker || config.run_workers) ScheduleWorkers(scheduler, database, config);
 
@@ -159,6 +161,8 @@ int RunService(const Config& config, Mode mode) {
     metrics.AddSource([&collector](std::string& out) { collector->AppendMetrics(out); });
     api::RegisterHealthRoutes(router, database, metrics);
     api::RegisterCollectRoutes(router, *collector);
+    shopify_component.RegisterRoutes(router);
+    shopify_component.AddMetrics(metrics);
     http::ServerOptions options;
     options.host = config.listen.host;
     options.port = config.listen.port;
@@ -176,6 +180,8 @@ int RunService(const Config& config, Mode mode) {
     log::Info("listening", {{"address", fmt::format("http://{}:{}", config.listen.host, server->port())},
                             {"io_threads", config.io_threads}, {"version", PAGELIFT_VERSION}});
   }
+  // Every job kind and webhook topic is registered above this line.
+  if (mode == Mode::kWorker || config.run_workers) shopify_component.StartWorkers();
   scheduler.Start();
   log::Info(mode == Mode::kServe ? "pagelift serve started" : "pagelift worker started");
 
@@ -185,6 +191,7 @@ int RunService(const Config& config, Mode mode) {
   size_t abandoned = 0;
   if (server) abandoned = server->Shutdown(config.shutdown_grace);
   if (collector) collector->Stop();  // commits what is queued while the executors it answers on still exist
+  shopify_component.Stop();
   scheduler.Stop();
   database.Shutdown();
   log::Info("stopped", {{"abandoned_connections", abandoned}});

@@ -114,4 +114,73 @@ Result<std::string> TokenStore::RefreshLocked(std::string_view shop_id) {
   return result;
 }
 
+namespace {
+
+// Re-encrypts one ciphertext when it is not under the primary key. nullopt: nothing to do; throws nothing.
+std::optional<Result<std::string>> Reencrypt(const crypto::KeyRing& keys, std::string_view domain, TokenKind kind,
+                                             const std::string& blob) {
+  if (blob.empty() || !NeedsReencryption(keys, blob)) return std::nullopt;
+  auto plain = DecryptShopToken(keys, domain, kind, blob);
+  if (!plain) return Result<std::string>(std::move(plain).error());
+  return Result<std::string>(EncryptShopToken(keys, domain, kind, *plain));
+}
+
+}  // namespace
+
+KeyRotationReport RotateShopTokenKeys(db::Database& database, const crypto::KeyRing& keys, int batch_size) {
+  KeyRotationReport report;
+  std::string after = "00000000-0000-0000-0000-000000000000";
+  while (true) {
+    KeyRotationReport batch;
+    std::string last;
+    database.Run([&](pqxx::work& tx) {
+      batch = {};
+      last.clear();
+      for (const auto& shop : LockShopsAfter(tx, after, batch_size)) {
+        last = shop.id;
+        ++batch.shops_scanned;
+        std::string access = shop.access_token_enc;
+        std::optional<std::string> refresh = shop.refresh_token_enc;
+        bool changed = false;
+        bool failed = false;
+        if (auto next = Reencrypt(keys, shop.domain, TokenKind::kAccess, access)) {
+          if (*next) {
+            access = **next;
+            changed = true;
+            ++batch.tokens_reencrypted;
+          } else {
+            failed = true;
+          }
+        }
+        if (refresh) {
+          if (auto next = Reencrypt(keys, shop.domain, TokenKind::kRefresh, *refresh)) {
+            if (*next) {
+              refresh = **next;
+              changed = true;
+              ++batch.tokens_reencrypted;
+            } else {
+              failed = true;
+            }
+          }
+        }
+        if (failed) {
+          ++batch.failed;
+          log::Error("rotate-keys: a stored token opens with no key of PAGELIFT_TOKEN_KEYS", {{"shop", shop.domain}});
+        }
+        if (changed) {
+          ReplaceTokenCiphertexts(tx, shop.id, access, refresh);
+          ++batch.shops_updated;
+        }
+      }
+    });
+    report.shops_scanned += batch.shops_scanned;
+    report.tokens_reencrypted += batch.tokens_reencrypted;
+    report.shops_updated += batch.shops_updated;
+    report.failed += batch.failed;
+    if (last.empty()) break;
+    after = last;
+  }
+  return report;
+}
+
 }  // namespace pagelift::shopify

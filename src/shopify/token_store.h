@@ -57,4 +57,15 @@ class TokenStore {
   long long refreshes_ = 0;
 };
 
+// `pagelift rotate-keys`: re-encrypts under the ring's primary key every stored token whose ciphertext is under another
+// key, in batches of `batch_size` shops (each batch one transaction holding its rows' locks). Idempotent: a second run
+// finds nothing to do. A ciphertext no key of the ring opens is counted in `failed` and left as it is.
+struct KeyRotationReport {
+  long long shops_scanned = 0;
+  long long tokens_reencrypted = 0;
+  long long shops_updated = 0;
+  long long failed = 0;
+};
+KeyRotationReport RotateShopTokenKeys(db::Database& database, const crypto::KeyRing& keys, int batch_size = 100);
+
 }  // namespace pagelift::shopify
