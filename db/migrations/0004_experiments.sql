@@ -58,6 +58,12 @@ CREATE INDEX idx_assignments_experiment_seq ON assignments (shop_id, experiment_
 CREATE INDEX idx_events_id_brin ON events USING brin (id);
 CREATE INDEX idx_events_shop_anon_ts ON events (shop_id, anon_id, ts);
 
+-- orders_cache: an attributed order found by its visitor (the storefront writes the visitor id into the cart's
+-- attributes; the orders webhook stores it as attribution.visitor or attribution._pagelift_vid).
+CREATE INDEX idx_orders_cache_visitor ON orders_cache
+  (shop_id, (coalesce(attribution->>'visitor', attribution->>'_pagelift_vid')))
+  WHERE attribution IS NOT NULL;
+
 -- ---------------------------------------------------------------------------------------------------------------
 -- experiment_visitors: each exposed visitor's current per-metric values and segments. The aggregates are the sum of
 -- every visitor's contribution; when new data changes a visitor, the worker subtracts the contribution stored here

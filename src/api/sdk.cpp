@@ -1,0 +1,47 @@
+#include "api/sdk.h"
+
+#include <boost/beast/http/field.hpp>
+
+#include "http/responses.h"
+
+namespace pagelift::api {
+
+namespace {
+
+using Field = boost::beast::http::field;
+
+void SetStorefrontHeaders(http::Response& response) {
+  response.set(Field::access_control_allow_origin, "*");
+  response.set(Field::vary, "Accept-Encoding");
+}
+
+}  // namespace
+
+void RegisterSdkRoutes(http::Router& router, db::Database& database, experiments::SdkDocumentCache& cache) {
+  router.Add(http::Verb::get, "/v1/sdk/{shop_public_id}.json",
+             [&database, &cache](http::Request& request,
+                                 http::RequestContext& context) -> boost::asio::awaitable<http::Response> {
+               const std::string public_id = context.params["shop_public_id"];
+               context.shop = public_id;
+               auto document = cache.Cached(public_id);
+               if (!document) document = co_await database.Offload([&cache, &public_id] { return cache.Get(public_id); });
+               if (!document) {
+                 auto response = http::ErrorResponse(
+                     MakeError(ErrorCode::kNotFound, "no such shop", {{"shop", public_id}}));
+                 SetStorefrontHeaders(response);
+                 co_return response;
+               }
+               http::Response response;
+               if (experiments::IfNoneMatchMatches(request[Field::if_none_match], document->etag)) {
+                 response = http::Response{http::Status::not_modified, 11};
+               } else {
+                 response = http::TextResponse(http::Status::ok, document->body, "application/json");
+               }
+               response.set(Field::etag, document->etag);
+               response.set(Field::cache_control, "public, max-age=30");
+               SetStorefrontHeaders(response);
+               co_return response;
+             });
+}
+
+}  // namespace pagelift::api

@@ -1,0 +1,16 @@
+// GET /v1/sdk/{shop_public_id}.json: the shop's running experiments for pagelift.js (experiments/sdk_document.h),
+// from each server's memory. Strong ETag (hash of the bytes) with If-None-Match → 304, `Cache-Control: public,
+// max-age=30` (browsers and CDNs keep it briefly; a change reaches every server's memory within seconds through
+// LISTEN/NOTIFY), and `Access-Control-Allow-Origin: *` because the storefront's origin is the shop's, not ours.
+#pragma once
+
+#include "db/database.h"
+#include "experiments/sdk_document.h"
+#include "http/router.h"
+
+namespace pagelift::api {
+
+// The cache (and its listener, started by the caller) must outlive the router's server.
+void RegisterSdkRoutes(http::Router& router, db::Database& database, experiments::SdkDocumentCache& cache);
+
+}  // namespace pagelift::api

@@ -1,0 +1,266 @@
+// Experiment results from the aggregates; see results.h.
+#include "experiments/results.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace pagelift::experiments {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* kReadAggregates = R"sql(
+SELECT variant, segment, metric, n, sum::float8, sum_squares::float8, denominator_sum::float8,
+       denominator_sum_squares::float8, sum_products::float8, pre_sum::float8, pre_sum_squares::float8,
+       pre_sum_products::float8
+  FROM results_aggregates WHERE shop_id = $1 AND experiment_id = $2::uuid
+)sql";
+
+constexpr const char* kDaysRunning = R"sql(
+SELECT coalesce(extract(epoch FROM (coalesce(ended_at, now()) - started_at)) / 86400, 0)::float8
+  FROM experiments WHERE shop_id = $1 AND id = $2::uuid
+)sql";
+
+using CellMap = std::map<std::pair<std::string, Metric>, std::vector<VariantStats>>;  // (segment, metric) → arms
+
+std::vector<Metric> ReportedMetrics(const Definition& d) {
+  std::vector<Metric> metrics = {d.primary_metric};
+  auto add = [&metrics](Metric m) {
+    if (std::find(metrics.begin(), metrics.end(), m) == metrics.end()) metrics.push_back(m);
+  };
+  for (Metric m : d.secondary_metrics) add(m);
+  for (Metric m : d.guardrail_metrics) add(m);
+  for (const SegmentGuard& g : d.guardrails.segment_guards) add(g.metric);
+  return metrics;
+}
+
+Comparison ComparisonOf(const MetricSegmentResult& cell, std::size_t variant) {
+  Comparison comparison;
+  if (!cell.analysis) {
+    comparison.status = LiftStatus::kZeroVariance;  // no statistic: neutral for Judge
+    return comparison;
+  }
+  const VariantResult& result = cell.analysis->variants.at(variant);
+  comparison.status = result.status;
+  if (result.lift) comparison.lift = *result.lift;
+  return comparison;
+}
+
+const MetricSegmentResult* FindCell(const std::vector<MetricSegmentResult>& cells, Metric metric,
+                                    std::string_view segment) {
+  for (const auto& cell : cells) {
+    if (cell.metric == metric && cell.segment == segment) return &cell;
+  }
+  return nullptr;
+}
+
+// The experiment's decision from its variants': ship the best shipping variant; roll back only when every variant
+// loses; inconclusive when every variant is; otherwise keep running.
+Decision Combine(const std::vector<VariantDecision>& decisions) {
+  if (decisions.empty()) return Decision::kKeepRunning;
+  auto all = [&](Decision d) {
+    return std::all_of(decisions.begin(), decisions.end(), [d](const auto& v) { return v.result.decision == d; });
+  };
+  if (std::any_of(decisions.begin(), decisions.end(),
+                  [](const auto& v) { return v.result.decision == Decision::kShip; })) {
+    return Decision::kShip;
+  }
+  if (all(Decision::kRollBack)) return Decision::kRollBack;
+  if (all(Decision::kInconclusive)) return Decision::kInconclusive;
+  return Decision::kKeepRunning;
+}
+
+json::value Optional(const std::optional<double>& value) { return value ? json::value(*value) : json::value(nullptr); }
+
+json::object LiftToJson(const Lift& lift) {
+  json::object out{{"expected", lift.expected}, {"stddev", lift.stddev}, {"ci", json::array{lift.ci[0], lift.ci[1]}}};
+  out["chance_to_win"] = Optional(lift.chance_to_win);
+  out["risk"] = lift.risk ? json::value(json::array{(*lift.risk)[0], (*lift.risk)[1]}) : json::value(nullptr);
+  out["p_value"] = Optional(lift.p_value);
+  out["p_value_adjusted"] = Optional(lift.p_value_adjusted);
+  return out;
+}
+
+}  // namespace
+
+MetricSpec SpecOf(Metric metric) {
+  MetricSpec spec;
+  switch (metric) {
+    case Metric::kRevenuePerVisitor:
+      spec.type = MetricType::kMean;
+      break;
+    case Metric::kAverageOrderValue:
+      spec.type = MetricType::kRatio;
+      spec.numerator = ValueKind::kMean;
+      spec.denominator = ValueKind::kMean;
+      break;
+    default:
+      spec.type = MetricType::kProportion;
+      break;
+  }
+  return spec;
+}
+
+Result<ExperimentResults> ComputeResults(pqxx::work& tx, const Repository& repository, const std::string& shop_id,
+                                         const std::string& experiment_id, const AnalysisOptions& options) {
+  auto experiment = repository.Find(tx, shop_id, experiment_id);
+  if (!experiment) return MakeError(ErrorCode::kNotFound, "no such experiment", {{"experiment", experiment_id}});
+  ExperimentResults results;
+  results.experiment = std::move(*experiment);
+  const Experiment& e = results.experiment;
+  const Definition& d = e.definition;
+  const std::size_t arms = d.variants.size();
+
+  CellMap cells;
+  for (const auto& row : tx.exec_params(kReadAggregates, shop_id, e.id)) {
+    const int variant = e.VariantIndex(row[0].as<std::string>());
+    const auto metric = ParseMetric(row[2].as<std::string>());
+    if (variant < 0 || !metric) continue;  // a variant or metric this experiment no longer reports
+    auto& stats = cells[{row[1].as<std::string>(), *metric}];
+    stats.resize(arms);
+    VariantStats& s = stats[static_cast<std::size_t>(variant)];
+    s.n = row[3].as<std::int64_t>();
+    s.sum = row[4].as<double>();
+    s.sum_squares = row[5].as<double>();
+    s.denominator = {row[6].as<double>(), row[7].as<double>()};
+    s.sum_products = row[8].as<double>();
+    s.pre = {row[9].as<double>(), row[10].as<double>()};
+    s.pre_sum_products = row[11].as<double>();
+  }
+  results.days_running = tx.exec_params(kDaysRunning, shop_id, e.id)[0][0].as<double>();
+
+  // Overall visitors per arm (n is the same in every metric row of an arm and segment).
+  results.visitors.assign(arms, 0);
+  if (auto it = cells.find({"", d.primary_metric}); it != cells.end()) {
+    for (std::size_t i = 0; i < arms; ++i) results.visitors[i] = it->second[i].n;
+  }
+  results.srm_p_value = SampleRatioMismatchPValue(results.visitors, d.weights);
+
+  const std::vector<Metric> metrics = ReportedMetrics(d);
+  std::set<std::string> segments = {""};
+  for (const auto& [key, stats] : cells) segments.insert(key.first);
+  for (const std::string& segment : segments) {
+    for (Metric metric : metrics) {
+      MetricSegmentResult cell;
+      cell.metric = metric;
+      cell.segment = segment;
+      auto it = cells.find({segment, metric});
+      cell.stats = it != cells.end() ? it->second : std::vector<VariantStats>(arms);
+      if (segment != "" && it == cells.end()) continue;
+      const MetricSpec spec = SpecOf(metric);
+      const bool empty_arm =
+          std::any_of(cell.stats.begin(), cell.stats.end(), [](const VariantStats& s) { return s.n == 0; });
+      if (empty_arm) {
+        cell.problem = "an arm has no visitors yet";
+      } else if (auto problem = ValidateAnalysisInput(cell.stats, d.weights, spec, options)) {
+        cell.problem = problem->field + ": " + problem->message;
+      } else {
+        cell.analysis = Analyze(cell.stats, d.weights, spec, options);
+      }
+      results.metrics.push_back(std::move(cell));
+    }
+  }
+
+  DecisionPolicy policy;
+  policy.max_duration_days = d.guardrails.max_duration_days;
+  const MetricSegmentResult* primary = FindCell(results.metrics, d.primary_metric, "");
+  const MetricSegmentResult* purchases = FindCell(results.metrics, Metric::kPurchaseRate, "");
+  const bool primary_is_rate = SpecOf(d.primary_metric).type == MetricType::kProportion;
+  std::vector<ArmVolume> volumes(arms);
+  for (std::size_t i = 0; i < arms; ++i) {
+    volumes[i].n = results.visitors[i];
+    const MetricSegmentResult* conversions = primary_is_rate ? primary : purchases;
+    if (conversions != nullptr) volumes[i].conversions = conversions->stats[i].sum;
+  }
+  const bool min_sample_met =
+      !d.guardrails.min_sample ||
+      std::all_of(results.visitors.begin(), results.visitors.end(),
+                  [&](std::int64_t n) { return n >= *d.guardrails.min_sample; });
+  results.sufficient = min_sample_met;
+  for (std::size_t i = 1; i < arms; ++i) {
+    DecisionInput input;
+    input.primary = {std::string(MetricName(d.primary_metric)), "", false,
+                     primary ? ComparisonOf(*primary, i) : Comparison{}};
+    for (Metric g : d.guardrail_metrics) {
+      if (const auto* cell = FindCell(results.metrics, g, "")) {
+        input.guardrails.push_back({std::string(MetricName(g)), "", false, ComparisonOf(*cell, i)});
+      }
+    }
+    for (const SegmentGuard& guard : d.guardrails.segment_guards) {
+      if (const auto* cell = FindCell(results.metrics, guard.metric, guard.segment)) {
+        input.guardrails.push_back({std::string(MetricName(guard.metric)), guard.segment, false, ComparisonOf(*cell, i)});
+      }
+    }
+    input.arms = volumes;
+    input.srm_p_value = results.srm_p_value;
+    input.days_running = results.days_running;
+    DecisionResult decision = Decide(input, policy);
+    if (!min_sample_met && (decision.decision == Decision::kShip || decision.decision == Decision::kRollBack)) {
+      decision.decision = Decision::kKeepRunning;
+      decision.reasons.push_back(
+          {"min_sample", fmt::format("every arm needs {} visitors before a decision", *d.guardrails.min_sample)});
+    }
+    if (decision.decision == Decision::kRollBack || decision.decision == Decision::kShip) {
+      results.sufficient = results.sufficient &&
+                           std::none_of(decision.reasons.begin(), decision.reasons.end(),
+                                        [](const DecisionReason& r) { return r.code == "min_data"; });
+    } else if (std::any_of(decision.reasons.begin(), decision.reasons.end(),
+                           [](const DecisionReason& r) { return r.code == "min_data"; })) {
+      results.sufficient = false;
+    }
+    results.decisions.push_back({d.variants[i].key, std::move(decision)});
+  }
+  results.decision = Combine(results.decisions);
+  return results;
+}
+
+json::object ResultsToJson(const ExperimentResults& r) {
+  const Experiment& e = r.experiment;
+  json::array variants;
+  for (std::size_t i = 0; i < e.definition.variants.size(); ++i) {
+    variants.push_back(json::object{{"key", e.definition.variants[i].key},
+                                    {"weight", e.definition.weights[i]},
+                                    {"visitors", r.visitors[i]}});
+  }
+  json::array metrics;
+  for (const MetricSegmentResult& cell : r.metrics) {
+    json::array arms;
+    for (std::size_t i = 0; i < cell.stats.size(); ++i) {
+      json::object arm{{"key", e.definition.variants[i].key}, {"n", cell.stats[i].n}, {"sum", cell.stats[i].sum}};
+      if (cell.analysis) {
+        const VariantResult& v = cell.analysis->variants[i];
+        arm["mean"] = v.mean;
+        arm["variance"] = v.variance;
+        arm["status"] = LiftStatusName(v.status);
+        arm["lift"] = v.lift ? json::value(LiftToJson(*v.lift)) : json::value(nullptr);
+      }
+      arms.push_back(std::move(arm));
+    }
+    json::object out{{"metric", MetricName(cell.metric)}, {"segment", cell.segment}, {"variants", std::move(arms)}};
+    out["problem"] = cell.problem ? json::value(*cell.problem) : json::value(nullptr);
+    metrics.push_back(std::move(out));
+  }
+  json::array decisions;
+  for (const VariantDecision& v : r.decisions) {
+    json::array reasons;
+    for (const DecisionReason& reason : v.result.reasons) {
+      reasons.push_back(json::object{{"code", reason.code}, {"message", reason.message}});
+    }
+    decisions.push_back(json::object{
+        {"variant", v.variant}, {"decision", DecisionName(v.result.decision)}, {"reasons", std::move(reasons)}});
+  }
+  return json::object{{"experiment", ExperimentToJson(e)},
+                      {"variants", std::move(variants)},
+                      {"srm_p_value", r.srm_p_value},
+                      {"days_running", r.days_running},
+                      {"sufficient", r.sufficient},
+                      {"decision", DecisionName(r.decision)},
+                      {"decisions", std::move(decisions)},
+                      {"metrics", std::move(metrics)}};
+}
+
+}  // namespace pagelift::experiments
