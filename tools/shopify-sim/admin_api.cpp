@@ -250,7 +250,7 @@ OperationResult Simulator::Impl::RunOperation(Shop& shop, const std::string& nam
   if (name == "ShopInfo") return ShopInfo(shop);
   if (name == "WebhookSubscriptionCreate") return WebhookSubscriptionCreate(shop, variables);
   if (name == "BulkOperationRunQuery") return BulkOperationRunQuery(shop, variables);
-  if (name == "CurrentBulkOperation") return CurrentBulkOperation(shop);
+  if (name == "CurrentBulkOperation") return CurrentBulkOperation(shop, variables);
   if (name == "ProductsPage") return ProductsPage(shop, query, variables);
   if (name == "OrdersPage") return OrdersPage(shop, query, variables);
   if (name == "ProductUpdate") return ProductUpdate(shop, query, variables);
@@ -373,8 +373,14 @@ OperationResult Simulator::Impl::BulkOperationRunQuery(Shop& shop, const json::o
   operation.created_at = Now();
   // The data as of the start of the operation (Shopify reads it while running; edits during a run may or may not
   // appear, and pagelift's sync must not depend on either).
-  operation.result = selection->orders ? OrdersJsonl(shop.catalog.orders, shop.currency, *selection)
-                                       : ProductsJsonl(shop.catalog.products, shop.currency, *selection);
+  MetafieldIndex metafields;
+  for (const auto& m : shop.metafields) {
+    metafields[m.owner_id].push_back({{"id", Gid("Metafield", m.id)}, {"namespace", m.namespace_}, {"key", m.key},
+                                      {"type", m.type}, {"value", m.value}});
+  }
+  operation.result = selection->orders
+                         ? OrdersJsonl(shop.catalog.orders, shop.currency, *selection, shop.domain)
+                         : ProductsJsonl(shop.catalog.products, shop.currency, *selection, shop.domain, &metafields);
   result.data = {{"bulkOperationRunQuery", {{"bulkOperation", BulkOperationJson(operation)}, {"userErrors", json::array{}}}}};
   const auto id = operation.id;
   shop.bulk_operations.push_back(std::move(operation));
@@ -411,10 +417,18 @@ void Simulator::Impl::FinishBulkOperation(const std::string& domain, std::int64_
   }
 }
 
-OperationResult Simulator::Impl::CurrentBulkOperation(Shop& shop) {
+OperationResult Simulator::Impl::CurrentBulkOperation(Shop& shop, const json::object& variables) {
+  // Either QueryRoot.currentBulkOperation (the latest) or bulkOperation(id: $id) aliased to that name.
   OperationResult result;
   json::value current = nullptr;
-  if (!shop.bulk_operations.empty()) current = BulkOperationJson(shop.bulk_operations.back());
+  if (const auto* id_value = variables.if_contains("id"); id_value && id_value->is_string()) {
+    const auto id = ParseGid("BulkOperation", id_value->as_string());
+    for (const auto& operation : shop.bulk_operations) {
+      if (id && operation.id == *id) current = BulkOperationJson(operation);
+    }
+  } else if (!shop.bulk_operations.empty()) {
+    current = BulkOperationJson(shop.bulk_operations.back());
+  }
   result.data = {{"currentBulkOperation", std::move(current)}};
   return result;
 }
@@ -425,7 +439,7 @@ OperationResult Simulator::Impl::ProductsPage(Shop& shop, const std::string& que
   const auto style = ConnectionStyle::FromQuery(query);
   OperationResult result;
   result.data = {{"products", Page(shop.catalog.products, page->first, page->second, style, [&](const Product& product) {
-                    return ProductJson(product, shop.currency, style);
+                    return ProductJson(product, shop.currency, style, shop.domain);
                   })}};
   return result;
 }
@@ -439,7 +453,7 @@ OperationResult Simulator::Impl::OrdersPage(Shop& shop, const std::string& query
   std::sort(sorted.begin(), sorted.end(), [](const Order& a, const Order& b) { return a.id < b.id; });
   OperationResult result;
   result.data = {{"orders", Page(sorted, page->first, page->second, style,
-                                 [&](const Order& order) { return OrderJson(order, shop.currency, style); })}};
+                                 [&](const Order& order) { return OrderJson(order, shop.currency, style, shop.domain); })}};
   return result;
 }
 
@@ -462,7 +476,7 @@ OperationResult Simulator::Impl::ProductUpdate(Shop& shop, const std::string& qu
   }
   if (errors.empty()) Emit(shop, "products/update", ProductRest(*product));
   result.data = {{"productUpdate",
-                  {{"product", errors.empty() ? json::value(ProductJson(*product, shop.currency, ConnectionStyle::FromQuery(query)))
+                  {{"product", errors.empty() ? json::value(ProductJson(*product, shop.currency, ConnectionStyle::FromQuery(query), shop.domain))
                                               : json::value(nullptr)},
                    {"userErrors", std::move(errors)}}}};
   return result;

@@ -111,7 +111,7 @@ void Simulator::Impl::RegisterControlRoutes() {
 
   shop_route(http::Verb::get, "/_sim/shops/{shop}/state", [this](const http::Request&, Shop& shop, const auto&) {
     json::array products;
-    for (const auto& product : shop.catalog.products) products.push_back(ProductJson(product, shop.currency, {}));
+    for (const auto& product : shop.catalog.products) products.push_back(ProductJson(product, shop.currency, {}, shop.domain));
     json::array metafields;
     for (const auto& m : shop.metafields) {
       metafields.push_back({{"id", Gid("Metafield", m.id)}, {"ownerId", m.owner_id}, {"namespace", m.namespace_},
@@ -152,7 +152,7 @@ void Simulator::Impl::RegisterControlRoutes() {
                auto errors = ApplyProductInput(*product, *body, true);
                if (!errors.empty()) return Json(http::Status::unprocessable_entity, {{"userErrors", std::move(errors)}});
                Emit(shop, "products/update", ProductRest(*product));
-               return Json(http::Status::ok, {{"product", ProductJson(*product, shop.currency, {})}});
+               return Json(http::Status::ok, {{"product", ProductJson(*product, shop.currency, {}, shop.domain)}});
              });
 
   shop_route(http::Verb::delete_, "/_sim/shops/{shop}/products/{id}",

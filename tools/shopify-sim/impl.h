@@ -145,7 +145,7 @@ class Simulator::Impl {
   OperationResult ShopInfo(Shop& shop);
   OperationResult WebhookSubscriptionCreate(Shop& shop, const boost::json::object& variables);
   OperationResult BulkOperationRunQuery(Shop& shop, const boost::json::object& variables);
-  OperationResult CurrentBulkOperation(Shop& shop);
+  OperationResult CurrentBulkOperation(Shop& shop, const boost::json::object& variables);
   OperationResult ProductsPage(Shop& shop, const std::string& query, const boost::json::object& variables);
   OperationResult OrdersPage(Shop& shop, const std::string& query, const boost::json::object& variables);
   OperationResult ProductUpdate(Shop& shop, const std::string& query, const boost::json::object& variables);

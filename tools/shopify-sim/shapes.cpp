@@ -129,7 +129,7 @@ json::object MediaJson(const Image& image) {
 namespace {
 
 // The product's own fields, without its connections (what a bulk parent line carries).
-json::object ProductFields(const Product& product, const std::string& currency) {
+json::object ProductFields(const Product& product, const std::string& currency, std::string_view shop_domain) {
   json::array tags;
   for (const auto& tag : product.tags) tags.push_back(json::string(tag));
   json::array options;
@@ -154,6 +154,11 @@ json::object ProductFields(const Product& product, const std::string& currency) 
   }
   json::value featured = nullptr;
   if (!product.images.empty()) featured = ImageJson(product.images.front());
+  const bool active = product.status == "ACTIVE";
+  json::value online_store_url = nullptr;
+  if (active && !shop_domain.empty()) online_store_url = fmt::format("https://{}/products/{}", shop_domain, product.handle);
+  json::value published_at = nullptr;
+  if (active) published_at = FormatDateTime(product.created_at);
   return {{"id", Gid("Product", product.id)},
           {"legacyResourceId", std::to_string(product.id)},
           {"title", product.title},
@@ -166,6 +171,9 @@ json::object ProductFields(const Product& product, const std::string& currency) 
           {"status", product.status},
           {"createdAt", FormatDateTime(product.created_at)},
           {"updatedAt", FormatDateTime(product.updated_at)},
+          {"publishedAt", std::move(published_at)},
+          {"onlineStoreUrl", std::move(online_store_url)},
+          {"templateSuffix", nullptr},
           {"totalInventory", total_inventory},
           {"options", std::move(options)},
           {"seo", {{"title", OptionalString(product.seo_title)}, {"description", OptionalString(product.seo_description)}}},
@@ -180,11 +188,25 @@ json::array Map(const std::vector<T>& items, F&& to_json) {
   return out;
 }
 
-json::object OrderFields(const Order& order, const std::string& currency) {
+// Shopify's customer-journey `source` for a referrer ("google", "instagram", …; "direct" without one).
+std::string VisitSource(const std::string& referrer) {
+  if (referrer.empty()) return "direct";
+  auto host = referrer.substr(referrer.find("//") == std::string::npos ? 0 : referrer.find("//") + 2);
+  host = host.substr(0, host.find('/'));
+  if (host.starts_with("www.")) host = host.substr(4);
+  return host.substr(0, host.find('.'));
+}
+
+json::object OrderFields(const Order& order, const std::string& currency, std::string_view shop_domain) {
   json::array attributes;
   for (const auto& [key, value] : order.custom_attributes) attributes.push_back({{"key", key}, {"value", value}});
   json::value referrer = nullptr;
   if (!order.referring_site.empty()) referrer = json::string(order.referring_site);
+  json::value landing = nullptr;
+  if (!order.landing_site.empty()) {
+    landing = shop_domain.empty() ? order.landing_site : fmt::format("https://{}{}", shop_domain, order.landing_site);
+  }
+  const json::object visit{{"landingPage", landing}, {"referrerUrl", referrer}, {"source", VisitSource(order.referring_site)}};
   return {{"id", Gid("Order", order.id)},
           {"legacyResourceId", std::to_string(order.id)},
           {"name", fmt::format("#{}", order.number)},
@@ -198,8 +220,9 @@ json::object OrderFields(const Order& order, const std::string& currency) {
           {"subtotalPriceSet", MoneyBag(order.subtotal_cents, currency)},
           {"customer", {{"id", Gid("Customer", order.customer_id)}, {"email", order.email}}},
           {"customAttributes", std::move(attributes)},
-          {"customerJourneySummary",
-           {{"firstVisit", {{"landingPage", order.landing_site}, {"referrerUrl", referrer}}}}}};
+          {"cancelledAt", nullptr},
+          {"sourceName", "web"},
+          {"customerJourneySummary", {{"firstVisit", visit}, {"lastVisit", visit}}}};
 }
 
 // A bulk line: the object without the nested connections, plus the parent's id when it is a child.
@@ -210,8 +233,9 @@ std::string Line(json::object object, const char* parent_id = nullptr) {
 
 }  // namespace
 
-json::object ProductJson(const Product& product, const std::string& currency, ConnectionStyle style) {
-  auto object = ProductFields(product, currency);
+json::object ProductJson(const Product& product, const std::string& currency, ConnectionStyle style,
+                         std::string_view shop_domain) {
+  auto object = ProductFields(product, currency, shop_domain);
   object["variants"] = Connection(Map(product.variants, VariantJson), style, false, "");
   object["images"] = Connection(Map(product.images, ImageJson), style, false, "");
   object["media"] = Connection(Map(product.images, MediaJson), style, false, "");
@@ -231,8 +255,9 @@ json::object LineItemJson(const LineItem& item, const std::string& currency) {
           {"originalUnitPriceSet", MoneyBag(item.unit_price_cents, currency)}};
 }
 
-json::object OrderJson(const Order& order, const std::string& currency, ConnectionStyle style) {
-  auto object = OrderFields(order, currency);
+json::object OrderJson(const Order& order, const std::string& currency, ConnectionStyle style,
+                       std::string_view shop_domain) {
+  auto object = OrderFields(order, currency, shop_domain);
   object["lineItems"] =
       Connection(Map(order.line_items, [&](const LineItem& item) { return LineItemJson(item, currency); }), style, false, "");
   return object;
@@ -253,15 +278,17 @@ std::optional<BulkSelection> BulkSelection::FromQuery(std::string_view query) {
   selection.images = mentions("images");
   selection.media = mentions("media");
   selection.line_items = mentions("lineItems");
+  selection.metafields = mentions("metafields");
+  selection.app_metafields_only = std::regex_search(text, std::regex(R"(metafields\s*\(\s*namespace\s*:\s*"\$app")"));
   return selection;
 }
 
 BulkResult ProductsJsonl(const std::vector<Product>& products, const std::string& currency,
-                         const BulkSelection& selection) {
+                         const BulkSelection& selection, std::string_view shop_domain, const MetafieldIndex* metafields) {
   BulkResult result;
   for (const auto& product : products) {
     const auto parent = Gid("Product", product.id);
-    result.jsonl += Line(ProductFields(product, currency));
+    result.jsonl += Line(ProductFields(product, currency, shop_domain));
     ++result.root_object_count;
     ++result.object_count;
     if (selection.variants) {
@@ -282,15 +309,26 @@ BulkResult ProductsJsonl(const std::vector<Product>& products, const std::string
         ++result.object_count;
       }
     }
+    if (selection.metafields && metafields) {
+      if (const auto found = metafields->find(parent); found != metafields->end()) {
+        for (const auto& metafield : found->second) {
+          const auto* ns = metafield.if_contains("namespace");
+          if (selection.app_metafields_only && !(ns && ns->is_string() && ns->as_string().starts_with("app--"))) continue;
+          result.jsonl += Line(metafield, parent.c_str());
+          ++result.object_count;
+        }
+      }
+    }
   }
   return result;
 }
 
-BulkResult OrdersJsonl(const std::vector<Order>& orders, const std::string& currency, const BulkSelection& selection) {
+BulkResult OrdersJsonl(const std::vector<Order>& orders, const std::string& currency, const BulkSelection& selection,
+                       std::string_view shop_domain) {
   BulkResult result;
   for (const auto& order : orders) {
     const auto parent = Gid("Order", order.id);
-    result.jsonl += Line(OrderFields(order, currency));
+    result.jsonl += Line(OrderFields(order, currency, shop_domain));
     ++result.root_object_count;
     ++result.object_count;
     if (selection.line_items) {

@@ -7,6 +7,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,11 +35,15 @@ boost::json::object Connection(const boost::json::array& items, ConnectionStyle 
                                const std::string& end_cursor);
 
 // Product, with its variants, images and media as connections (first 250 of each, like a query asking for them).
-boost::json::object ProductJson(const Product& product, const std::string& currency, ConnectionStyle style);
+// `shop_domain` makes onlineStoreUrl ("https://{shop}/products/{handle}" for an active product); empty = null.
+boost::json::object ProductJson(const Product& product, const std::string& currency, ConnectionStyle style,
+                                std::string_view shop_domain = {});
 boost::json::object VariantJson(const Variant& variant);
 boost::json::object ImageJson(const Image& image);       // ProductImage / Image
 boost::json::object MediaJson(const Image& image);       // MediaImage
-boost::json::object OrderJson(const Order& order, const std::string& currency, ConnectionStyle style);
+// `shop_domain` makes the customer journey's landingPage an absolute URL, as Shopify reports it.
+boost::json::object OrderJson(const Order& order, const std::string& currency, ConnectionStyle style,
+                              std::string_view shop_domain = {});
 boost::json::object LineItemJson(const LineItem& item, const std::string& currency);
 
 // What a bulk query asked to include for each parent.
@@ -47,6 +53,8 @@ struct BulkSelection {
   bool images = false;
   bool media = false;
   bool line_items = false;
+  bool metafields = false;
+  bool app_metafields_only = false;  // metafields(namespace: "$app")
   // Reads the root connection and the nested connections from the bulk query's text; nullopt when it has neither
   // `products` nor `orders` (the simulator's bulk export knows only those two).
   static std::optional<BulkSelection> FromQuery(std::string_view query);
@@ -59,8 +67,12 @@ struct BulkResult {
   std::int64_t object_count = 0;       // every line
   std::int64_t root_object_count = 0;  // parents only
 };
-BulkResult ProductsJsonl(const std::vector<Product>& products, const std::string& currency, const BulkSelection& selection);
-BulkResult OrdersJsonl(const std::vector<Order>& orders, const std::string& currency, const BulkSelection& selection);
+// Metafield objects ({id namespace key type value}) by owner gid, for the products' `metafields` connection.
+using MetafieldIndex = std::map<std::string, std::vector<boost::json::object>, std::less<>>;
+BulkResult ProductsJsonl(const std::vector<Product>& products, const std::string& currency, const BulkSelection& selection,
+                         std::string_view shop_domain = {}, const MetafieldIndex* metafields = nullptr);
+BulkResult OrdersJsonl(const std::vector<Order>& orders, const std::string& currency, const BulkSelection& selection,
+                       std::string_view shop_domain = {});
 
 // REST shapes (webhook payloads).
 boost::json::object ProductRest(const Product& product);
