@@ -9,6 +9,7 @@
 
 #include "api/collect.h"
 #include "api/health.h"
+#include "api/proxy.h"
 #include "collect/collector.h"
 #include "app/commands.h"
 #include "app/shopify_component.h"
@@ -163,6 +164,7 @@ int RunService(const Config& config, Mode mode) {
     api::RegisterCollectRoutes(router, *collector);
     shopify_component.RegisterRoutes(router);
     shopify_component.AddMetrics(metrics);
+    api::RegisterProxyRoutes(router, database, *collector, config.shopify_api_secrets);
     http::ServerOptions options;
     options.host = config.listen.host;
     options.port = config.listen.port;

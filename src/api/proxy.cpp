@@ -1,0 +1,97 @@
+#include "api/proxy.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "api/collect.h"
+#include "http/responses.h"
+#include "shopify/signatures.h"
+
+namespace pagelift::api {
+namespace {
+
+constexpr const char* kFindPublicId = "proxy_find_shop_public_id";
+
+// The verified shop domain → its public id (what the collector and the SDK documents are keyed by), remembered for a
+// minute so that a busy storefront costs one lookup per minute, not one per batch. Unknown domains are re-checked
+// after a few seconds (a shop that has just installed).
+class ShopDirectory {
+ public:
+  explicit ShopDirectory(db::Database& database) : database_(database) {
+    database_.Prepare(kFindPublicId, "SELECT public_id FROM shops WHERE domain = $1 AND uninstalled_at IS NULL");
+  }
+
+  boost::asio::awaitable<std::optional<std::string>> PublicId(const std::string& domain) {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = cache_.find(domain); it != cache_.end() && it->second.expires > now) co_return it->second.public_id;
+    }
+    auto public_id = co_await database_.RunAsync(
+        db::TxOptions::ReadOnly(), [&domain](pqxx::work& tx) -> std::optional<std::string> {
+          const pqxx::result rows = tx.exec_prepared(kFindPublicId, domain);
+          if (rows.empty()) return std::nullopt;
+          return rows[0][0].as<std::string>();
+        });
+    std::lock_guard lock(mutex_);
+    if (cache_.size() >= kMaxEntries) cache_.clear();  // bounded: the keys come from verified queries only, but still
+    cache_[domain] = Entry{public_id, now + (public_id ? kKnownTtl : kUnknownTtl)};
+    co_return public_id;
+  }
+
+ private:
+  static constexpr std::chrono::seconds kKnownTtl{60};
+  static constexpr std::chrono::seconds kUnknownTtl{5};
+  static constexpr size_t kMaxEntries = 100000;
+  struct Entry {
+    std::optional<std::string> public_id;
+    std::chrono::steady_clock::time_point expires;
+  };
+  db::Database& database_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> cache_;
+};
+
+std::string_view RawQuery(const http::Request& request) {
+  const std::string_view target = request.target();
+  const size_t question = target.find('?');
+  return question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+}
+
+// Verifies the proxy's signature. A request without one did not come through Shopify: 401, like a wrong one.
+Result<shopify::AppProxyRequest> VerifyProxyRequest(const http::Request& request,
+                                                    const std::vector<std::string>& secrets) {
+  const std::string_view raw = RawQuery(request);
+  const auto params = shopify::ParseQuery(raw);
+  const bool signed_query =
+      params && std::any_of(params->begin(), params->end(), [](const auto& kv) { return kv.first == "signature"; });
+  if (!signed_query) return MakeError(ErrorCode::kUnauthorized, "missing app proxy signature");
+  return shopify::VerifyAppProxyQuery(raw, secrets, std::chrono::system_clock::now());
+}
+
+}  // namespace
+
+void RegisterProxyRoutes(http::Router& router, db::Database& database, collect::Collector& collector,
+                         std::vector<std::string> secrets) {
+  auto shops = std::make_shared<ShopDirectory>(database);
+  router.Add(
+      http::Verb::post, "/proxy/v1/collect",
+      [&collector, shops, secrets = std::move(secrets)](
+          http::Request& request, http::RequestContext& context) -> boost::asio::awaitable<http::Response> {
+        auto proxy = VerifyProxyRequest(request, secrets);
+        if (!proxy) co_return http::ErrorResponse(proxy.error());
+        auto public_id = co_await shops->PublicId(proxy->shop);
+        if (!public_id) {
+          co_return http::ErrorResponse(MakeError(ErrorCode::kForbidden, "unknown shop", {{"shop", proxy->shop}}));
+        }
+        context.shop = *public_id;
+        co_return co_await HandleCollect(collector, request, context, *public_id);
+      },
+      CollectRouteOptions());
+}
+
+}  // namespace pagelift::api

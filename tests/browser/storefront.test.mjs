@@ -1,0 +1,212 @@
+// The storefront script end to end, in headless Chromium (Debian's, driven by playwright-core): a product page
+// rendered from the theme app extension by a stand-in storefront (storefront-server.mjs), events sent through the app
+// proxy to a real `pagelift serve` on a private PostgreSQL database. A shopper views a product, adds it to the cart,
+// loses the network while events happen, comes back and reloads, then checks out: every event arrives exactly once,
+// and the cart carries the visitor id. A second test checks that nothing is tracked before consent.
+//
+// Needs PAGELIFT_BINARY and PAGELIFT_TEST_PG_DIR (the test cluster's directory, whose `env` file names the socket);
+// tests/CMakeLists.txt passes both and requires the postgres fixture.
+import {test, before, after} from 'node:test';
+import assert from 'node:assert/strict';
+import {execFileSync, spawn} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import net from 'node:net';
+import {dirname, join, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {chromium} from 'playwright-core';
+import {PRODUCT, startStorefront} from './storefront-server.mjs';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SECRET = 'browser-test-secret';
+const SHOP_DOMAIN = 'browser-test.myshopify.com';
+const SHOP_PUBLIC_ID = 'browsershop0001';
+
+const binary = process.env.PAGELIFT_BINARY;
+const pgDir = process.env.PAGELIFT_TEST_PG_DIR;
+assert.ok(binary && pgDir, 'PAGELIFT_BINARY and PAGELIFT_TEST_PG_DIR must be set (see tests/CMakeLists.txt)');
+const pg = Object.fromEntries(readFileSync(join(pgDir, 'env'), 'utf8').trim().split('\n').map((l) => l.split('=')));
+const dbName = `b_${process.pid}_${Date.now()}`;
+
+function psql(sql, db = dbName) {
+  return execFileSync('/usr/lib/postgresql/15/bin/psql',
+                      ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', pg.PGHOST, '-p', pg.PGPORT, '-U', pg.PGUSER,
+                       '-d', db, '-c', sql], {encoding: 'utf8'}).trim();
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(what, probe, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+// The visitor's stored events, as "type" or "type:note" strings, sorted.
+function storedEvents(anonId) {
+  const out = psql(`SELECT event_type || coalesce(':' || (props->>'note'), '') FROM events
+                    WHERE anon_id = '${anonId.replace(/'/g, "''")}' ORDER BY 1`);
+  return out ? out.split('\n') : [];
+}
+
+let serve;
+let serveLog = '';
+let storefront;
+let browser;
+
+before(async () => {
+  psql(`CREATE DATABASE ${dbName}`, 'postgres');
+  const port = await freePort();
+  const appUrl = `http://127.0.0.1:${port}`;
+  serve = spawn(binary, ['serve'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: `host=${pg.PGHOST} port=${pg.PGPORT} user=${pg.PGUSER} dbname=${dbName}`,
+      PAGELIFT_LISTEN: `127.0.0.1:${port}`,
+      PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
+      SHOPIFY_API_KEY: 'browser-test-key',
+      SHOPIFY_API_SECRET: SECRET,
+      SHOPIFY_APP_URL: appUrl,
+      PAGELIFT_WORKERS: 'false',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  serve.stdout.on('data', (d) => { serveLog += d; });
+  serve.stderr.on('data', (d) => { serveLog += d; });
+  await waitFor('pagelift serve to be ready', async () => {
+    if (serve.exitCode !== null) throw new Error(`pagelift serve exited: ${serveLog}`);
+    try {
+      return (await fetch(`${appUrl}/readyz`)).ok;
+    } catch (e) {
+      return false;
+    }
+  }, 30000);
+  psql(`INSERT INTO shops (domain, public_id, access_token_enc)
+        VALUES ('${SHOP_DOMAIN}', '${SHOP_PUBLIC_ID}', '\\x00')`);
+  storefront = await startStorefront({extensionDir: join(repo, 'extensions/pagelift-theme'), appUrl,
+                                      shopDomain: SHOP_DOMAIN, shopPublicId: SHOP_PUBLIC_ID, secret: SECRET});
+  // launch() gives the browser a fresh temporary profile (user-data-dir) and removes it on close.
+  browser = await chromium.launch({
+    executablePath: process.env.PAGELIFT_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+           '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await storefront?.close();
+  if (serve && serve.exitCode === null) {
+    const exited = new Promise((r) => serve.once('exit', r));
+    serve.kill('SIGTERM');
+    await exited;
+  }
+  try {
+    psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`, 'postgres');
+  } catch (e) {
+    // the cluster may already be stopping; the database is throw-away
+  }
+});
+
+test('view, add to cart, offline events, reload, checkout: every event stored exactly once', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const productUrl = `${storefront.url}/products/widget?utm_source=newsletter&utm_campaign=spring`;
+  await page.goto(productUrl);
+  const anonId = await page.waitForFunction(() => window.pagelift && window.pagelift.anonId).then((h) => h.jsonValue());
+  assert.match(anonId, /^[0-9a-f-]{36}$/);
+
+  await waitFor('page_view and product_view', () => storedEvents(anonId).length === 2);
+  const productView = JSON.parse(psql(`SELECT row_to_json(e) FROM (SELECT product_id, session_id, props FROM events
+                                       WHERE anon_id = '${anonId}' AND event_type = 'product_view') e`));
+  assert.equal(productView.product_id, String(PRODUCT.id));
+  assert.equal(productView.props.variant_id, PRODUCT.variantId);
+  assert.equal(productView.props.value, PRODUCT.price / 100);
+  assert.equal(productView.props.currency, PRODUCT.currency);
+  assert.equal(productView.props.utm_source, 'newsletter');
+  assert.equal(productView.props.device, 'desktop');
+
+  // The theme's AJAX add to cart; the script sees the /cart/add.js response and tags the cart with the visitor.
+  await page.click('#add');
+  await page.waitForFunction(() => document.body.dataset.added === '1');
+  await waitFor('add_to_cart', () => storedEvents(anonId).includes('add_to_cart'));
+  const addToCart = JSON.parse(psql(`SELECT props FROM events WHERE anon_id = '${anonId}'
+                                     AND event_type = 'add_to_cart'`));
+  assert.equal(addToCart.variant_id, PRODUCT.variantId);
+  assert.equal(addToCart.quantity, 1);
+  assert.equal(addToCart.value, PRODUCT.price / 100);
+  assert.ok(addToCart.cart_token, 'add_to_cart carries the cart token');
+  const cart = await waitFor('the visitor id in the cart attributes',
+                             () => [...storefront.carts.values()].find((c) => c.attributes._pagelift_vid));
+  assert.equal(cart.attributes._pagelift_vid, anonId);
+  assert.equal(cart.token, addToCart.cart_token);
+
+  // Offline: events are kept in the local queue, nothing reaches the collector.
+  await context.setOffline(true);
+  await page.evaluate(() => {
+    window.pagelift.track('page_view', {note: 'offline-1'});
+    window.pagelift.track('page_view', {note: 'offline-2'});
+  });
+  await page.waitForTimeout(2500);  // past the 2 s flush interval
+  const queued = await page.evaluate(() => JSON.parse(localStorage.getItem('pagelift_queue')).length);
+  assert.equal(queued, 2);
+  assert.equal(storedEvents(anonId).length, 3);
+
+  // Back online: the queue is flushed; then a reload (page_view + product_view again, same visitor and session).
+  await context.setOffline(false);
+  await waitFor('the offline events', () => storedEvents(anonId).length === 5);
+  await page.reload();
+  assert.equal(await page.waitForFunction(() => window.pagelift && window.pagelift.anonId).then((h) => h.jsonValue()),
+               anonId);
+  await waitFor('the reload events', () => storedEvents(anonId).length === 7);
+
+  // Checkout: the click is recorded and handed to sendBeacon as the page goes away.
+  await page.click('#checkout');
+  await page.waitForURL('**/checkout');
+  await waitFor('begin_checkout', () => storedEvents(anonId).includes('begin_checkout'));
+  await page.waitForTimeout(500);
+
+  assert.deepEqual(storedEvents(anonId), [
+    'add_to_cart', 'begin_checkout', 'page_view', 'page_view', 'page_view:offline-1', 'page_view:offline-2',
+    'product_view', 'product_view',
+  ]);
+  assert.equal(psql(`SELECT count(*) - count(DISTINCT event_id) FROM events WHERE anon_id = '${anonId}'`), '0');
+  assert.equal(psql(`SELECT count(DISTINCT session_id) FROM events WHERE anon_id = '${anonId}'`), '1');
+  // Everything went through the signed app proxy; the SDK document does not exist yet and was a harmless 404.
+  assert.ok(storefront.proxied.some((p) => p.path === '/proxy/v1/collect' && p.status === 200));
+  assert.ok(storefront.proxied.every((p) => p.path !== '/proxy/v1/collect' || p.status === 200),
+            JSON.stringify(storefront.proxied));
+  await context.close();
+});
+
+test('with consent required, nothing is tracked until the visitor allows analytics', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${storefront.url}/products/widget?consent=1`);
+  await page.waitForLoadState('load');
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => window.pagelift === undefined), true);
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('pagelift')).length), 0);
+  assert.equal(await page.evaluate(() => document.cookie.includes('_pagelift_vid')), false);
+
+  await page.evaluate(() => document.dispatchEvent(new CustomEvent('visitorConsentCollected',
+                                                                   {detail: {analyticsAllowed: true}})));
+  const anonId = await page.waitForFunction(() => window.pagelift && window.pagelift.anonId).then((h) => h.jsonValue());
+  await waitFor('events after consent', () => storedEvents(anonId).length === 2);
+  assert.deepEqual(storedEvents(anonId), ['page_view', 'product_view']);
+  await context.close();
+});

@@ -1,0 +1,155 @@
+// POST /proxy/v1/collect over real HTTP against a migrated test database: what Shopify's app proxy forwards from
+// https://{shop}/apps/pagelift/v1/collect. A correctly signed query stores the batch for the query's shop; an unsigned,
+// tampered, stale or wrongly keyed one is a 401 and stores nothing; the body cannot name another shop.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "api/collect.h"
+#include "api/proxy.h"
+#include "integration/collect/collect_harness.h"
+#include "shopify/signatures.h"
+#include "support/test_database.h"
+
+namespace pagelift::testing {
+namespace {
+
+constexpr const char* kSecret = "proxy-secret-new";
+constexpr const char* kOldSecret = "proxy-secret-old";
+constexpr const char* kShopDomain = "a.myshopify.com";  // InsertShop's domain
+
+std::string Now(std::chrono::seconds offset = std::chrono::seconds(0)) {
+  const auto t = std::chrono::system_clock::now() + offset;
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+}
+
+shopify::QueryParams ProxyParams(const std::string& shop = kShopDomain, const std::string& timestamp = Now()) {
+  return {{"shop", shop}, {"logged_in_customer_id", ""}, {"path_prefix", "/apps/pagelift"}, {"timestamp", timestamp}};
+}
+
+class ProxyRouteTest : public ::testing::Test {
+ protected:
+  ProxyRouteTest() : database_(tdb_.conninfo(), db::DatabaseOptions{}) {}
+
+  void SetUp() override {
+    InsertShop(database_);
+    database_.Run([](pqxx::work& tx) {
+      tx.exec("INSERT INTO shops (domain, public_id, access_token_enc) VALUES ('b.myshopify.com', 'otherpublic001', "
+              "'\\x00')");
+    });
+    collector_.emplace(database_);
+    api::RegisterCollectRoutes(router_, *collector_);
+    api::RegisterProxyRoutes(router_, database_, *collector_, {kSecret, kOldSecret});
+    http::ServerOptions options;
+    options.port = 0;
+    options.io_threads = 2;
+    options.translate_exception = TranslateUnavailable;
+    server_.emplace(std::move(options), router_, metrics_);
+    server_->Start();
+  }
+
+  void TearDown() override {
+    server_->Shutdown(std::chrono::seconds(2));
+    collector_->Stop();
+  }
+
+  HttpResult PostProxy(const std::string& query, const std::string& body) {
+    HttpClient client(server_->port());
+    return client.Request("POST", "/proxy/v1/collect" + (query.empty() ? "" : "?" + query), body,
+                          {{"Content-Type", "text/plain"}});
+  }
+
+  long long Count(const std::string& sql) {
+    return database_.Run([&](pqxx::work& tx) { return tx.exec(sql)[0][0].as<long long>(); });
+  }
+
+  TestDatabase tdb_;
+  db::Database database_;
+  std::optional<collect::Collector> collector_;
+  http::Router router_;
+  http::Metrics metrics_;
+  std::optional<http::Server> server_;
+};
+
+TEST_F(ProxyRouteTest, SignedRequestStoresTheBatchForTheQuerysShop) {
+  const std::string batch = Body(Events(1, 3));
+  const auto result = PostProxy(shopify::SignAppProxyQuery(ProxyParams(), kSecret), batch);
+  ASSERT_EQ(result.status, 200) << result.body;
+  const auto body = Parse(result);
+  EXPECT_EQ(body.at("accepted"), 3);
+  EXPECT_EQ(body.at("duplicates"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM events e JOIN shops s ON s.id = e.shop_id "
+                  "WHERE s.domain = 'a.myshopify.com'"),
+            3);
+
+  // Redelivery through the proxy is recognised as duplicates, exactly as on /v1/collect.
+  const auto again = PostProxy(shopify::SignAppProxyQuery(ProxyParams(), kSecret), batch);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Parse(again).at("duplicates"), 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 3);
+}
+
+TEST_F(ProxyRouteTest, ShopMayBeOmittedFromTheBodyAndOlderSecretsStillVerify) {
+  const std::string body = json::serialize(json::object{{"events", Events(10, 2)}});
+  const auto result = PostProxy(shopify::SignAppProxyQuery(ProxyParams(), kOldSecret), body);
+  ASSERT_EQ(result.status, 200) << result.body;
+  EXPECT_EQ(Parse(result).at("accepted"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 2);
+}
+
+TEST_F(ProxyRouteTest, UnsignedRequestIs401) {
+  const auto params = ProxyParams();
+  std::string query;
+  for (const auto& [key, value] : params) {
+    query += (query.empty() ? "" : "&") + key + "=" + shopify::EncodeQueryComponent(value);
+  }
+  for (const std::string& q : {query, std::string()}) {
+    const auto result = PostProxy(q, Body(Events(1, 1)));
+    EXPECT_EQ(result.status, 401) << q << " " << result.body;
+    EXPECT_EQ(Parse(result).at("error").at("code"), "unauthorized") << result.body;
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);
+}
+
+TEST_F(ProxyRouteTest, TamperedOrWronglyKeyedRequestIs401) {
+  // The shop swapped after signing: the signature no longer matches.
+  std::string tampered = shopify::SignAppProxyQuery(ProxyParams(), kSecret);
+  const size_t at = tampered.find("a.myshopify.com");
+  ASSERT_NE(at, std::string::npos) << tampered;
+  tampered.replace(at, 1, "b");
+  EXPECT_EQ(PostProxy(tampered, Body(Events(1, 1), "otherpublic001")).status, 401);
+
+  EXPECT_EQ(PostProxy(shopify::SignAppProxyQuery(ProxyParams(), "not-our-secret"), Body(Events(2, 1))).status, 401);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);
+}
+
+TEST_F(ProxyRouteTest, StaleTimestampIs401) {
+  const auto stale = PostProxy(shopify::SignAppProxyQuery(ProxyParams(kShopDomain, Now(-std::chrono::minutes(10))),
+                                                          kSecret),
+                               Body(Events(1, 1)));
+  EXPECT_EQ(stale.status, 401) << stale.body;
+  const auto future = PostProxy(shopify::SignAppProxyQuery(ProxyParams(kShopDomain, Now(std::chrono::minutes(10))),
+                                                           kSecret),
+                                Body(Events(2, 1)));
+  EXPECT_EQ(future.status, 401) << future.body;
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);
+}
+
+TEST_F(ProxyRouteTest, BodyNamingAnotherShopIs403) {
+  const auto result =
+      PostProxy(shopify::SignAppProxyQuery(ProxyParams(), kSecret), Body(Events(1, 1), "otherpublic001"));
+  EXPECT_EQ(result.status, 403) << result.body;
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);
+}
+
+TEST_F(ProxyRouteTest, SignedRequestForAShopThatIsNotInstalledIs403) {
+  const auto result =
+      PostProxy(shopify::SignAppProxyQuery(ProxyParams("unknown.myshopify.com"), kSecret), Body(Events(1, 1)));
+  EXPECT_EQ(result.status, 403) << result.body;
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);
+}
+
+}  // namespace
+}  // namespace pagelift::testing
