@@ -34,8 +34,11 @@ void RegisterAssignRoutes(http::Router& router, db::Database& database, const ex
         auto parsed = experiments::ParseAssignRequest(*body);
         if (!parsed) co_return WithCors(http::ErrorResponse(parsed.error()));
         context.shop = parsed->shop;
-        auto outcome = co_await database.RunAsync(
-            [&repository, assign = *parsed](pqxx::work& tx) { return experiments::AssignVisitor(tx, repository, assign); });
+        // Only reference captures: g++ 12 may destroy a temporary inside a co_await expression twice, which is
+        // harmless only for a lambda that owns nothing (the request lives in this coroutine's frame).
+        const experiments::AssignRequest& assign = *parsed;
+        auto work = [&repository, &assign](pqxx::work& tx) { return experiments::AssignVisitor(tx, repository, assign); };
+        auto outcome = co_await database.RunAsync(work);
         if (!outcome) co_return WithCors(http::ErrorResponse(outcome.error()));
         co_return WithCors(http::JsonResponse(http::Status::ok, experiments::AssignOutcomeToJson(*outcome)));
       },
