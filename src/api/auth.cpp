@@ -41,7 +41,7 @@ boost::asio::awaitable<http::Response> Install(const AuthDeps& deps, http::Reque
                      context, "shop");
   }
   const std::string nonce = co_await deps.database.RunAsync(
-      [shop = *shop](pqxx::work& tx) { return shopify::CreateOAuthState(tx, shop, Now()); });
+      [&shop](pqxx::work& tx) { return shopify::CreateOAuthState(tx, *shop, Now()); });
   context.shop = *shop;
   co_return Redirect(shopify::AuthorizeUrl(deps.app, *shop, nonce));
 }
@@ -72,23 +72,21 @@ boost::asio::awaitable<http::Response> Callback(const AuthDeps& deps, http::Requ
                      context, "shop");
   }
   context.shop = *shop;
-  auto state = co_await deps.database.RunAsync([nonce = params["state"], shop = *shop](pqxx::work& tx) {
-    return shopify::ConsumeOAuthState(tx, nonce, shop, Now());
-  });
+  auto state = co_await deps.database.RunAsync(
+      [&params, &shop](pqxx::work& tx) { return shopify::ConsumeOAuthState(tx, params.at("state"), *shop, Now()); });
   if (!state) co_return Refuse(state.error(), context, "state");
 
   const auto& app = deps.app;
   auto tokens = co_await deps.database.Offload(
-      [&app, shop = *shop, code = params["code"]] { return shopify::ExchangeAuthorizationCode(app, shop, code); });
+      [&app, &shop, &params] { return shopify::ExchangeAuthorizationCode(app, *shop, params.at("code")); });
   if (!tokens) {
     auto error = tokens.error();
     if (error.code == ErrorCode::kUnauthorized) error.message = "Shopify refused the authorization code; install again";
     co_return Refuse(error, context, "exchange");
   }
   const auto& keys = deps.keys;
-  auto outcome = co_await deps.database.RunAsync([&keys, shop = *shop, tokens = *tokens](pqxx::work& tx) {
-    return shopify::InstallShop(tx, keys, shop, tokens, Now());
-  });
+  auto outcome = co_await deps.database.RunAsync(
+      [&keys, &shop, &tokens](pqxx::work& tx) { return shopify::InstallShop(tx, keys, *shop, *tokens, Now()); });
   if (outcome.newly_installed && deps.on_enqueued) deps.on_enqueued();
   log::Info(outcome.newly_installed ? "shop installed" : "shop re-authorised",
             {{"shop", *shop}, {"request_id", context.request_id}, {"scope", tokens->scope}});

@@ -79,17 +79,16 @@ boost::asio::awaitable<Result<AuthenticatedShop>> Authenticate(const http::Reque
   }
   const std::string shop = token->shop;
   auto row = co_await deps.database.RunAsync(db::TxOptions::ReadOnly(),
-                                             [shop](pqxx::work& tx) { return shopify::FindShopByDomain(tx, shop); });
+                                             [&shop](pqxx::work& tx) { return shopify::FindShopByDomain(tx, shop); });
   if (!row || !row->installed() || row->reauth_required_at || row->access_token_enc.empty()) {
     // No usable offline token: exchange this session token for one (Shopify's recommended install path).
     const auto& app = deps.app;
     auto tokens = co_await deps.database.Offload(
-        [&app, shop, session_token = *raw_token] { return shopify::ExchangeSessionToken(app, shop, session_token); });
+        [&app, &shop, &raw_token] { return shopify::ExchangeSessionToken(app, shop, *raw_token); });
     if (!tokens) co_return std::move(tokens).error();
     const auto& keys = deps.keys;
-    auto outcome = co_await deps.database.RunAsync([&keys, shop, tokens = *tokens](pqxx::work& tx) {
-      return shopify::InstallShop(tx, keys, shop, tokens, Now());
-    });
+    auto outcome = co_await deps.database.RunAsync(
+        [&keys, &shop, &tokens](pqxx::work& tx) { return shopify::InstallShop(tx, keys, shop, *tokens, Now()); });
     log::Info(outcome.newly_installed ? "shop installed by token exchange" : "shop token renewed by token exchange",
               {{"shop", shop}, {"request_id", context.request_id}});
     if (outcome.newly_installed && deps.on_enqueued) deps.on_enqueued();

@@ -32,7 +32,7 @@ void RegisterShopRoutes(http::Router& router, const AuthDeps& deps) {
                                        const AuthenticatedShop& auth) -> boost::asio::awaitable<http::Response> {
                auto shop = co_await deps.database.RunAsync(
                    db::TxOptions::ReadOnly(),
-                   [id = auth.shop_id](pqxx::work& tx) { return shopify::FindShopById(tx, id); });
+                   [&auth](pqxx::work& tx) { return shopify::FindShopById(tx, auth.shop_id); });
                if (!shop) co_return http::ErrorResponse(ShopGone());
                co_return http::JsonResponse(http::Status::ok, {{"shop", ShopJson(*shop)}});
              }));
@@ -42,7 +42,7 @@ void RegisterShopRoutes(http::Router& router, const AuthDeps& deps) {
                                        const AuthenticatedShop& auth) -> boost::asio::awaitable<http::Response> {
                auto shop = co_await deps.database.RunAsync(
                    db::TxOptions::ReadOnly(),
-                   [id = auth.shop_id](pqxx::work& tx) { return shopify::FindShopById(tx, id); });
+                   [&auth](pqxx::work& tx) { return shopify::FindShopById(tx, auth.shop_id); });
                if (!shop) co_return http::ErrorResponse(ShopGone());
                co_return http::JsonResponse(http::Status::ok,
                                             {{"settings", shopify::EffectiveSettings(shop->settings)}});
@@ -62,10 +62,11 @@ void RegisterShopRoutes(http::Router& router, const AuthDeps& deps) {
                     if (!update) co_return http::ErrorResponse(update.error());
                     // Read-merge-write under the row lock, so two concurrent PUTs of different keys both land.
                     auto merged = co_await deps.database.RunAsync(
-                        [id = auth.shop_id, update = *update](pqxx::work& tx) -> std::optional<json::object> {
+                        [&auth, &update](pqxx::work& tx) -> std::optional<json::object> {
+                          const std::string& id = auth.shop_id;
                           auto shop = shopify::LockShopById(tx, id);
                           if (!shop) return std::nullopt;
-                          auto settings = shopify::MergeSettings(shopify::EffectiveSettings(shop->settings), update);
+                          auto settings = shopify::MergeSettings(shopify::EffectiveSettings(shop->settings), *update);
                           shopify::UpdateSettings(tx, id, settings);
                           return settings;
                         });
