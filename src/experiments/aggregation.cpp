@@ -190,7 +190,7 @@ constexpr const char* kEnsureWatermark =
 
 constexpr const char* kLockWatermark = R"sql(
 SELECT event_id_safe, event_id_high, assignment_seq_safe, assignment_seq_high,
-       now() - high_at >= $3 * interval '1 second' AS advance,
+       high_at <= now() - $3 * interval '1 second' AS advance,
        orders_since::text
   FROM experiment_aggregation WHERE shop_id = $1 AND experiment_id = $2::uuid
    FOR UPDATE SKIP LOCKED
@@ -270,9 +270,12 @@ SELECT v.anon_id, v.variant, array_to_string(v.segments, ','), v.viewed, v.added
  WHERE d.anon_id > $3 AND d.anon_id <= $4
 )sql";
 
-constexpr const char* kApplyVisitors = R"sql(
+constexpr const char* kRemoveVisitors = R"sql(
 DELETE FROM experiment_visitors v USING pagelift_agg_visitors s
- WHERE v.shop_id = $1 AND v.experiment_id = $2::uuid AND v.anon_id = s.anon_id AND s.remove;
+ WHERE v.shop_id = $1 AND v.experiment_id = $2::uuid AND v.anon_id = s.anon_id AND s.remove
+)sql";
+
+constexpr const char* kUpsertVisitors = R"sql(
 INSERT INTO experiment_visitors (shop_id, experiment_id, anon_id, variant, segments, viewed, added_to_cart,
                                  began_checkout, purchased, revenue_cents, orders, updated_at)
 SELECT $1, $2::uuid, anon_id, variant, string_to_array(nullif(segments, ''), ','), viewed, added_to_cart,
@@ -281,8 +284,7 @@ SELECT $1, $2::uuid, anon_id, variant, string_to_array(nullif(segments, ''), ','
 ON CONFLICT (shop_id, experiment_id, anon_id) DO UPDATE SET
   variant = EXCLUDED.variant, segments = EXCLUDED.segments, viewed = EXCLUDED.viewed,
   added_to_cart = EXCLUDED.added_to_cart, began_checkout = EXCLUDED.began_checkout, purchased = EXCLUDED.purchased,
-  revenue_cents = EXCLUDED.revenue_cents, orders = EXCLUDED.orders, updated_at = now();
-TRUNCATE pagelift_agg_visitors;
+  revenue_cents = EXCLUDED.revenue_cents, orders = EXCLUDED.orders, updated_at = now()
 )sql";
 
 // Folds the deltas in, then drops cells that are back to nothing (a recomputation from scratch would not have them).
@@ -296,11 +298,14 @@ ON CONFLICT (shop_id, experiment_id, variant, segment, metric) DO UPDATE SET
   n = r.n + EXCLUDED.n, sum = r.sum + EXCLUDED.sum, sum_squares = r.sum_squares + EXCLUDED.sum_squares,
   denominator_sum = r.denominator_sum + EXCLUDED.denominator_sum,
   denominator_sum_squares = r.denominator_sum_squares + EXCLUDED.denominator_sum_squares,
-  sum_products = r.sum_products + EXCLUDED.sum_products, updated_at = now();
+  sum_products = r.sum_products + EXCLUDED.sum_products, updated_at = now()
+)sql";
+
+constexpr const char* kDropEmptyCells = R"sql(
 DELETE FROM results_aggregates
  WHERE shop_id = $1 AND experiment_id = $2::uuid AND n = 0 AND sum = 0 AND sum_squares = 0 AND denominator_sum = 0
    AND denominator_sum_squares = 0 AND sum_products = 0 AND pre_sum = 0 AND pre_sum_squares = 0
-   AND pre_sum_products = 0;
+   AND pre_sum_products = 0
 )sql";
 
 constexpr const char* kAdvanceWatermark = R"sql(
@@ -418,7 +423,9 @@ void ProcessBatch(pqxx::work& tx, const Experiment& experiment, const std::strin
                                v.revenue_cents, v.orders);
   }
   staging.complete();
-  tx.exec_params(kApplyVisitors, shop_id, experiment.id);
+  tx.exec_params(kRemoveVisitors, shop_id, experiment.id);
+  tx.exec_params(kUpsertVisitors, shop_id, experiment.id);
+  tx.exec("TRUNCATE pagelift_agg_visitors");
 }
 
 void WriteCells(pqxx::work& tx, const Experiment& experiment, const CellDeltas& deltas, AggregationReport& report) {
@@ -438,7 +445,10 @@ void WriteCells(pqxx::work& tx, const Experiment& experiment, const CellDeltas& 
     }
     staging.complete();
   }
-  if (report.cells > 0) tx.exec_params(kApplyCells, experiment.shop_id, experiment.id);
+  if (report.cells > 0) {
+    tx.exec_params(kApplyCells, experiment.shop_id, experiment.id);
+    tx.exec_params(kDropEmptyCells, experiment.shop_id, experiment.id);
+  }
 }
 
 }  // namespace

@@ -1,0 +1,269 @@
+// Aggregation: incremental runs over random event streams in random chunkings equal one recomputation from scratch;
+// duplicates change nothing; a hand-checked case pins the per-visitor metric definitions.
+#include <fmt/format.h>
+
+#include <random>
+
+#include "experiments/aggregation.h"
+#include "experiments/results.h"
+#include "experiments_harness.h"
+
+namespace pagelift::testing {
+namespace {
+
+using experiments::AggregationOptions;
+
+AggregationOptions NoLateness() {
+  AggregationOptions options;
+  options.lateness = std::chrono::seconds(0);
+  options.visitors_per_batch = 7;  // many batches, to exercise the batch boundaries
+  return options;
+}
+
+class AggregationTest : public ExperimentsFixture {
+ protected:
+  // Every results_aggregates row of the experiment, as text, in key order.
+  std::vector<std::string> Aggregates(const std::string& experiment_id) {
+    return database_.Run([&](pqxx::work& tx) {
+      std::vector<std::string> rows;
+      for (const auto& row : tx.exec_params(
+               "SELECT variant, segment, metric, n, sum::text, sum_squares::text, denominator_sum::text, "
+               "denominator_sum_squares::text, sum_products::text FROM results_aggregates "
+               "WHERE shop_id = $1 AND experiment_id = $2::uuid ORDER BY variant, segment, metric",
+               shop_id_, experiment_id)) {
+        std::string line;
+        for (const auto& field : row) line += field.c_str() + std::string("|");
+        // NUMERIC keeps trailing zeros from different computations (1.50 vs 1.5): compare values, not scales.
+        rows.push_back(line);
+      }
+      return rows;
+    });
+  }
+
+  std::string Row(const std::string& experiment_id, const std::string& variant, const std::string& segment,
+                  const std::string& metric) {
+    return database_.Run([&](pqxx::work& tx) {
+      const auto rows = tx.exec_params(
+          "SELECT n || ' ' || sum::numeric(30,4) || ' ' || sum_squares::numeric(30,4) || ' ' || "
+          "denominator_sum::numeric(30,4) || ' ' || sum_products::numeric(30,4) FROM results_aggregates "
+          "WHERE shop_id = $1 AND experiment_id = $2::uuid AND variant = $3 AND segment = $4 AND metric = $5",
+          shop_id_, experiment_id, variant, segment, metric);
+      return rows.empty() ? std::string("none") : rows[0][0].as<std::string>();
+    });
+  }
+
+  // An event as the collector stores it (exposures also record the assignment, first one wins).
+  void InsertEvent(pqxx::work& tx, const std::string& experiment_id, const std::string& event_id,
+                   const std::string& anon_id, const std::string& type, long long ts_seconds,
+                   const std::string& props = "{}", const std::string& session = "s1") {
+    const bool exposure = type == "exposure";
+    tx.exec_params(
+        "INSERT INTO events (shop_id, event_id, anon_id, session_id, event_type, ts, props, experiment_id, variant) "
+        "VALUES ($1, $2::uuid, $3, $4, $5, to_timestamp($6), $7::jsonb, $8, $9) ON CONFLICT DO NOTHING",
+        shop_id_, event_id, anon_id, session, type, ts_seconds, props,
+        exposure ? experiment_id.c_str() : nullptr, exposure ? VariantOf(anon_id).c_str() : nullptr);
+    if (exposure) {
+      tx.exec_params(
+          "INSERT INTO assignments (shop_id, experiment_id, anon_id, session_id, variant, assigned_at) "
+          "VALUES ($1, $2::uuid, $3, $4, $5, to_timestamp($6)) ON CONFLICT DO NOTHING",
+          shop_id_, experiment_id, anon_id, session, VariantOf(anon_id), ts_seconds);
+    }
+  }
+
+  static std::string VariantOf(const std::string& anon_id) {
+    return std::hash<std::string>{}(anon_id) % 2 == 0 ? "control" : "treatment";
+  }
+
+  static std::string Uuid(std::uint64_t n) { return fmt::format("00000000-0000-4000-8000-{:012x}", n); }
+};
+
+constexpr long long kBase = 1'800'000'000;  // seconds since the epoch; a fixed day
+
+TEST_F(AggregationTest, HandCheckedVisitorValues) {
+  const auto e = CreateRunning("[0.5, 0.5]", R"(, "guardrails": {"revenue_cap": 100})");
+  database_.Run([&](pqxx::work& tx) {
+    // v1: exposed on mobile from Google; views, adds, buys order A (30.00) twice-reported, and order B (90.00) from
+    // orders_cache: revenue 120.00 capped at 100.00, 2 orders. A product view before exposure does not count.
+    InsertEvent(tx, e.id, Uuid(1), "v1", "product_view", kBase - 10);
+    InsertEvent(tx, e.id, Uuid(2), "v1", "exposure", kBase,
+                R"({"device": "mobile", "referrer": "https://www.google.com/search?q=x"})");
+    InsertEvent(tx, e.id, Uuid(3), "v1", "add_to_cart", kBase + 5);
+    InsertEvent(tx, e.id, Uuid(4), "v1", "purchase", kBase + 9, R"({"order_id": "A", "total": 30})");
+    InsertEvent(tx, e.id, Uuid(5), "v1", "checkout_completed", kBase + 9, R"({"order_id": "A", "total": "30.00"})");
+    tx.exec_params(
+        "INSERT INTO orders_cache (shop_id, order_id, total, created_at, attribution) "
+        "VALUES ($1, 'B', 90.00, to_timestamp($2), '{\"visitor\": \"v1\"}')",
+        shop_id_, kBase + 20);
+    // v2: exposed on desktop, direct, nothing else; an order before exposure does not count.
+    InsertEvent(tx, e.id, Uuid(6), "v2", "exposure", kBase, R"({"device": "desktop"})");
+    tx.exec_params(
+        "INSERT INTO orders_cache (shop_id, order_id, total, created_at, attribution) "
+        "VALUES ($1, 'C', 50.00, to_timestamp($2), '{\"_pagelift_vid\": \"v2\"}')",
+        shop_id_, kBase - 20);
+  });
+  const auto report = experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
+  EXPECT_EQ(report.visitors, 2);
+  const std::string v1 = VariantOf("v1");
+  const std::string v2 = VariantOf("v2");
+  ASSERT_NE(v1, v2) << "the test needs the two visitors in different arms";
+  EXPECT_EQ(Row(e.id, v1, "", "view_rate"), "1 0.0000 0.0000 0.0000 0.0000");
+  EXPECT_EQ(Row(e.id, v1, "", "add_to_cart_rate"), "1 1.0000 1.0000 0.0000 0.0000");
+  EXPECT_EQ(Row(e.id, v1, "", "purchase_rate"), "1 1.0000 1.0000 0.0000 0.0000");
+  EXPECT_EQ(Row(e.id, v1, "", "revenue_per_visitor"), "1 100.0000 10000.0000 0.0000 0.0000");
+  EXPECT_EQ(Row(e.id, v1, "", "average_order_value"), "1 100.0000 10000.0000 2.0000 200.0000");
+  EXPECT_EQ(Row(e.id, v1, "device:mobile", "purchase_rate"), "1 1.0000 1.0000 0.0000 0.0000");
+  EXPECT_EQ(Row(e.id, v1, "source:search", "purchase_rate"), "1 1.0000 1.0000 0.0000 0.0000");
+  EXPECT_EQ(Row(e.id, v1, "visitor:new", "purchase_rate"), "1 1.0000 1.0000 0.0000 0.0000");
+  EXPECT_EQ(Row(e.id, v2, "", "purchase_rate"), "1 0.0000 0.0000 0.0000 0.0000");
+  EXPECT_EQ(Row(e.id, v2, "source:direct", "revenue_per_visitor"), "1 0.0000 0.0000 0.0000 0.0000");
+  EXPECT_EQ(Row(e.id, v2, "device:mobile", "purchase_rate"), "none");
+
+  // A late event for v2 (a view after exposure) changes only v2's view_rate.
+  database_.Run([&](pqxx::work& tx) { InsertEvent(tx, e.id, Uuid(7), "v2", "product_view", kBase + 1); });
+  const auto second = experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
+  EXPECT_EQ(second.changed, 1);
+  EXPECT_EQ(Row(e.id, v2, "", "view_rate"), "1 1.0000 1.0000 0.0000 0.0000");
+
+  // The results read these sums.
+  database_.Run([&](pqxx::work& tx) {
+    auto results = experiments::ComputeResults(tx, repository_, shop_id_, e.id);
+    ASSERT_TRUE(results.ok()) << results.error().message;
+    EXPECT_EQ(results->visitors, (std::vector<std::int64_t>{1, 1}));
+    EXPECT_EQ(results->decision, experiments::Decision::kKeepRunning);
+    const auto json = experiments::ResultsToJson(*results);
+    EXPECT_EQ(json.at("decision").as_string(), "keep_running");
+  });
+}
+
+TEST_F(AggregationTest, DuplicatesChangeNothing) {
+  const auto e = CreateRunning();
+  database_.Run([&](pqxx::work& tx) {
+    InsertEvent(tx, e.id, Uuid(1), "v1", "exposure", kBase, R"({"device": "tablet"})");
+    InsertEvent(tx, e.id, Uuid(2), "v1", "purchase", kBase + 5, R"({"total": 12.5})");
+  });
+  experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
+  const auto before = Aggregates(e.id);
+  database_.Run([&](pqxx::work& tx) {
+    // The same purchase redelivered with another timestamp (the unique index cannot catch it), and an exact repeat.
+    InsertEvent(tx, e.id, Uuid(2), "v1", "purchase", kBase + 7, R"({"total": 12.5})");
+    InsertEvent(tx, e.id, Uuid(2), "v1", "purchase", kBase + 5, R"({"total": 12.5})");
+  });
+  const auto report = experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
+  EXPECT_EQ(report.changed, 0);
+  EXPECT_EQ(Aggregates(e.id), before);
+  EXPECT_NE(Row(e.id, VariantOf("v1"), "", "revenue_per_visitor").find("1 12.5000"), std::string::npos);
+}
+
+TEST_F(AggregationTest, RandomChunkingsEqualOneRecomputation) {
+  for (unsigned seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE(seed);
+    const auto e = CreateRunning("[0.5, 0.5]", R"(, "guardrails": {"revenue_cap": 150})");
+    std::mt19937 random(seed);
+    auto uniform = [&random](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(random); };
+    // Operations: events (some duplicated with another timestamp), orders and order updates, in random order.
+    std::vector<std::function<void(pqxx::work&)>> operations;
+    const char* types[] = {"page_view", "product_view", "add_to_cart", "begin_checkout", "purchase",
+                           "checkout_completed"};
+    const char* devices[] = {"mobile", "desktop", "tablet", ""};
+    const char* referrers[] = {"", "https://www.bing.com/", "https://t.co/x", "https://blog.example.org/post"};
+    std::uint64_t next_id = seed * 1'000'000;
+    for (int v = 0; v < 40; ++v) {
+      const std::string anon = fmt::format("s{}-v{}", seed, v);
+      const long long exposed = kBase + uniform(0, 1000);
+      const std::string props = fmt::format(R"({{"device": "{}", "referrer": "{}", "utm_medium": "{}"}})",
+                                            devices[uniform(0, 3)], referrers[uniform(0, 3)],
+                                            uniform(0, 5) == 0 ? "email" : "");
+      const std::string exposure_id = Uuid(++next_id);
+      if (uniform(0, 9) > 0) {  // a few visitors are never exposed
+        operations.push_back([=, this](pqxx::work& tx) {
+          InsertEvent(tx, e.id, exposure_id, anon, "exposure", exposed, props, "s" + std::to_string(v));
+        });
+      }
+      for (int k = uniform(0, 6); k > 0; --k) {
+        const std::string id = Uuid(++next_id);
+        const std::string type = types[uniform(0, 5)];
+        const long long ts = exposed + uniform(-100, 2000);
+        const std::string event_props =
+            fmt::format(R"({{"order_id": "{}", "total": {}.{:02d}}})", uniform(0, 1) ? "" : "o" + id.substr(30),
+                        uniform(0, 120), uniform(0, 99));
+        const std::string session = uniform(0, 1) ? "s" + std::to_string(v) : "old";
+        operations.push_back(
+            [=, this](pqxx::work& tx) { InsertEvent(tx, e.id, id, anon, type, ts, event_props, session); });
+        if (uniform(0, 4) == 0) {  // the same event again, later
+          operations.push_back(
+              [=, this](pqxx::work& tx) { InsertEvent(tx, e.id, id, anon, type, ts + 3, event_props, session); });
+        }
+      }
+      if (uniform(0, 3) == 0) {
+        const std::string order = fmt::format("ord-{}-{}", seed, v);
+        const long long created = exposed + uniform(-50, 500);
+        const int cents = uniform(100, 30000);
+        operations.push_back([=, this](pqxx::work& tx) {
+          tx.exec_params(
+              "INSERT INTO orders_cache (shop_id, order_id, total, created_at, attribution) VALUES "
+              "($1, $2, $3::numeric / 100, to_timestamp($4), jsonb_build_object('visitor', $5::text)) "
+              "ON CONFLICT (shop_id, order_id) DO UPDATE SET total = EXCLUDED.total + 1, updated_at = now()",
+              shop_id_, order, cents, created, anon);
+        });
+        if (uniform(0, 1) == 0) {  // a refund-like update later (the second insert updates)
+          operations.push_back([=, this](pqxx::work& tx) {
+            tx.exec_params(
+                "INSERT INTO orders_cache (shop_id, order_id, total, created_at, attribution) VALUES "
+                "($1, $2, $3::numeric / 100, to_timestamp($4), jsonb_build_object('visitor', $5::text)) "
+                "ON CONFLICT (shop_id, order_id) DO UPDATE SET total = EXCLUDED.total + 1, updated_at = now()",
+                shop_id_, order, cents, created, anon);
+          });
+        }
+      }
+    }
+    std::shuffle(operations.begin(), operations.end(), random);
+    std::size_t done = 0;
+    int runs = 0;
+    while (done < operations.size()) {
+      const std::size_t chunk = static_cast<std::size_t>(uniform(1, 40));
+      database_.Run([&](pqxx::work& tx) {
+        for (std::size_t i = done; i < std::min(operations.size(), done + chunk); ++i) operations[i](tx);
+      });
+      done = std::min(operations.size(), done + chunk);
+      experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
+      ++runs;
+    }
+    EXPECT_GT(runs, 3);
+    const auto incremental = Aggregates(e.id);
+    EXPECT_FALSE(incremental.empty());
+    experiments::RecomputeAggregation(database_, shop_id_, e.id, NoLateness());
+    const auto from_scratch = Aggregates(e.id);
+    EXPECT_EQ(incremental, from_scratch);
+    // And the overall n is the number of assigned visitors per arm.
+    database_.Run([&](pqxx::work& tx) {
+      const auto counts = tx.exec_params(
+          "SELECT a.variant, count(*), (SELECT n FROM results_aggregates r WHERE r.shop_id = $1 AND "
+          "r.experiment_id = $2::uuid AND r.variant = a.variant AND r.segment = '' AND r.metric = 'view_rate') "
+          "FROM assignments a WHERE a.shop_id = $1 AND a.experiment_id = $2::uuid GROUP BY a.variant",
+          shop_id_, e.id);
+      for (const auto& row : counts) EXPECT_EQ(row[1].as<long long>(), row[2].as<long long>()) << row[0].c_str();
+    });
+  }
+}
+
+TEST_F(AggregationTest, ConcurrentWorkersNeverDoubleCount) {
+  const auto e = CreateRunning();
+  database_.Run([&](pqxx::work& tx) {
+    for (int v = 0; v < 50; ++v) {
+      InsertEvent(tx, e.id, Uuid(100 + v), "c" + std::to_string(v), "exposure", kBase);
+      InsertEvent(tx, e.id, Uuid(500 + v), "c" + std::to_string(v), "product_view", kBase + 1);
+    }
+  });
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 3; ++i) {
+    workers.emplace_back([&] { experiments::RunAggregation(database_, shop_id_, e.id, NoLateness()); });
+  }
+  for (auto& w : workers) w.join();
+  experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
+  const auto concurrent = Aggregates(e.id);
+  experiments::RecomputeAggregation(database_, shop_id_, e.id, NoLateness());
+  EXPECT_EQ(concurrent, Aggregates(e.id));
+}
+
+}  // namespace
+}  // namespace pagelift::testing
