@@ -132,7 +132,7 @@ class CurlTransport : public HttpTransport {
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
     SetCommon(curl, response, options_.request_timeout);
-    return Perform(curl, std::move(response));
+    return Perform(curl, response);
   }
 
   Result<HttpResponse> Download(const std::string& url,
@@ -150,7 +150,7 @@ class CurlTransport : public HttpTransport {
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
     SetCommon(curl, response, options_.download_timeout);
-    return Perform(curl, std::move(response));
+    return Perform(curl, response);
   }
 
  private:
@@ -164,14 +164,15 @@ class CurlTransport : public HttpTransport {
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "pagelift/0.1");
   }
 
-  static Result<HttpResponse> Perform(CURL* curl, HttpResponse response) {
+  // `response` is the object the callbacks write into: it must stay in place until the transfer ends.
+  static Result<HttpResponse> Perform(CURL* curl, HttpResponse& response) {
     const CURLcode code = curl_easy_perform(curl);
     if (code != CURLE_OK) {
       return MakeError(ErrorCode::kUnavailable, fmt::format("HTTP request failed: {}", curl_easy_strerror(code)),
                        {{"curl_code", static_cast<int>(code)}});
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
-    return response;
+    return std::move(response);
   }
 
   CurlOptions options_;
