@@ -36,7 +36,9 @@ function cookies(req) {
   return out;
 }
 
-export async function startStorefront({extensionDir, appUrl, shopDomain, shopPublicId, secret}) {
+// `sdkDocument`, when given, is served for /apps/pagelift/v1/sdk/{id}.json instead of forwarding that request (the
+// proxy's SDK route is not there yet; the document's shape is src/experiments/sdk_document.h's).
+export async function startStorefront({extensionDir, appUrl, shopDomain, shopPublicId, secret, sdkDocument}) {
   const engine = new Liquid({root: [join(extensionDir, 'blocks'), join(extensionDir, 'snippets')], extname: '.liquid'});
   engine.registerFilter('asset_url', (name) => `/assets/${name}`);
   // Shopify's {% schema %} is configuration, not markup; the storefront never renders it.
@@ -79,6 +81,7 @@ export async function startStorefront({extensionDir, appUrl, shopDomain, shopPub
   <button type="submit" id="add">Add to cart</button>
 </form>
 <a href="/checkout" id="checkout">Check out</a>
+<p data-pagelift-target="product_page:badge">Free shipping</p>
 <script>
   // The theme's AJAX add to cart (what Dawn and most themes do): the form submit is cancelled and posted with fetch.
   document.getElementById('product-form').addEventListener('submit', function (e) {
@@ -95,6 +98,9 @@ export async function startStorefront({extensionDir, appUrl, shopDomain, shopPub
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://storefront');
+      if (sdkDocument && url.pathname === `/apps/pagelift/v1/sdk/${shopPublicId}.json`) {
+        return send(res, 200, sdkDocument);
+      }
       if (url.pathname.startsWith('/apps/pagelift/')) {
         const body = await readBody(req);
         const query = signProxyQuery({

@@ -2,7 +2,7 @@
 // rendered from the theme app extension by a stand-in storefront (storefront-server.mjs), events sent through the app
 // proxy to a real `pagelift serve` on a private PostgreSQL database. A shopper views a product, adds it to the cart,
 // loses the network while events happen, comes back and reloads, then checks out: every event arrives exactly once,
-// and the cart carries the visitor id. A second test checks that nothing is tracked before consent.
+// the cart carries the visitor id, and the visitor gets one sticky experiment variant. A second test checks that nothing is tracked before consent.
 //
 // Needs PAGELIFT_BINARY and PAGELIFT_TEST_PG_DIR (the test cluster's directory, whose `env` file names the socket);
 // tests/CMakeLists.txt passes both and requires the postgres fixture.
@@ -13,6 +13,7 @@ import {readFileSync} from 'node:fs';
 import net from 'node:net';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {createRequire} from 'node:module';
 import {chromium} from 'playwright-core';
 import {PRODUCT, startStorefront} from './storefront-server.mjs';
 
@@ -26,6 +27,12 @@ const pgDir = process.env.PAGELIFT_TEST_PG_DIR;
 assert.ok(binary && pgDir, 'PAGELIFT_BINARY and PAGELIFT_TEST_PG_DIR must be set (see tests/CMakeLists.txt)');
 const pg = Object.fromEntries(readFileSync(join(pgDir, 'env'), 'utf8').trim().split('\n').map((l) => l.split('=')));
 const dbName = `b_${process.pid}_${Date.now()}`;
+const pagelift = createRequire(import.meta.url)(join(repo, 'extensions/pagelift-theme/assets/pagelift.js'));
+const EXPERIMENT = {
+  key: '5d1b7a52-6f3c-4f0e-9a51-7c2b0e8d9f10', seed: 'badge-seed', hashVersion: 2, bucketVersion: 1,
+  target: 'product_page:badge', weights: [0.5, 0.5], coverage: 1,
+  variations: [{key: 'control', config: {}}, {key: 'urgent', config: {text: 'Free shipping, today only'}}],
+};
 
 function psql(sql, db = dbName) {
   return execFileSync('/usr/lib/postgresql/15/bin/psql',
@@ -97,7 +104,8 @@ before(async () => {
   psql(`INSERT INTO shops (domain, public_id, access_token_enc)
         VALUES ('${SHOP_DOMAIN}', '${SHOP_PUBLIC_ID}', '\\x00')`);
   storefront = await startStorefront({extensionDir: join(repo, 'extensions/pagelift-theme'), appUrl,
-                                      shopDomain: SHOP_DOMAIN, shopPublicId: SHOP_PUBLIC_ID, secret: SECRET});
+                                      shopDomain: SHOP_DOMAIN, shopPublicId: SHOP_PUBLIC_ID, secret: SECRET,
+                                      sdkDocument: {shop: SHOP_PUBLIC_ID, experiments: [EXPERIMENT]}});
   // launch() gives the browser a fresh temporary profile (user-data-dir) and removes it on close.
   browser = await chromium.launch({
     executablePath: process.env.PAGELIFT_CHROMIUM || '/usr/bin/chromium',
@@ -130,7 +138,17 @@ test('view, add to cart, offline events, reload, checkout: every event stored ex
   const anonId = await page.waitForFunction(() => window.pagelift && window.pagelift.anonId).then((h) => h.jsonValue());
   assert.match(anonId, /^[0-9a-f-]{36}$/);
 
-  await waitFor('page_view and product_view', () => storedEvents(anonId).length === 2);
+  await waitFor('page_view, product_view and exposure', () => storedEvents(anonId).length === 3);
+
+  // The experiment: the visitor's variant is the one GrowthBook's hashing gives, applied to the marked element and
+  // recorded by one exposure event.
+  const variant = EXPERIMENT.variations[pagelift.assign(EXPERIMENT, anonId)];
+  assert.equal(await page.getAttribute('html', `data-pagelift-${EXPERIMENT.key}`), variant.key);
+  assert.equal(await page.textContent('[data-pagelift-target="product_page:badge"]'),
+               variant.config.text || 'Free shipping');
+  const exposure = psql(`SELECT experiment_id || '/' || variant FROM events
+                         WHERE anon_id = '${anonId}' AND event_type = 'exposure'`);
+  assert.equal(exposure, `${EXPERIMENT.key}/${variant.key}`);
   const productView = JSON.parse(psql(`SELECT row_to_json(e) FROM (SELECT product_id, session_id, props FROM events
                                        WHERE anon_id = '${anonId}' AND event_type = 'product_view') e`));
   assert.equal(productView.product_id, String(PRODUCT.id));
@@ -164,15 +182,17 @@ test('view, add to cart, offline events, reload, checkout: every event stored ex
   await page.waitForTimeout(2500);  // past the 2 s flush interval
   const queued = await page.evaluate(() => JSON.parse(localStorage.getItem('pagelift_queue')).length);
   assert.equal(queued, 2);
-  assert.equal(storedEvents(anonId).length, 3);
+  assert.equal(storedEvents(anonId).length, 4);
 
   // Back online: the queue is flushed; then a reload (page_view + product_view again, same visitor and session).
   await context.setOffline(false);
-  await waitFor('the offline events', () => storedEvents(anonId).length === 5);
+  await waitFor('the offline events', () => storedEvents(anonId).length === 6);
   await page.reload();
   assert.equal(await page.waitForFunction(() => window.pagelift && window.pagelift.anonId).then((h) => h.jsonValue()),
                anonId);
-  await waitFor('the reload events', () => storedEvents(anonId).length === 7);
+  await waitFor('the reload events', () => storedEvents(anonId).length === 8);
+  // Sticky: the same variant after the reload, and no second exposure.
+  assert.equal(await page.getAttribute('html', `data-pagelift-${EXPERIMENT.key}`), variant.key);
 
   // Checkout: the click is recorded and handed to sendBeacon as the page goes away.
   await page.click('#checkout');
@@ -181,7 +201,7 @@ test('view, add to cart, offline events, reload, checkout: every event stored ex
   await page.waitForTimeout(500);
 
   assert.deepEqual(storedEvents(anonId), [
-    'add_to_cart', 'begin_checkout', 'page_view', 'page_view', 'page_view:offline-1', 'page_view:offline-2',
+    'add_to_cart', 'begin_checkout', 'exposure', 'page_view', 'page_view', 'page_view:offline-1', 'page_view:offline-2',
     'product_view', 'product_view',
   ]);
   assert.equal(psql(`SELECT count(*) - count(DISTINCT event_id) FROM events WHERE anon_id = '${anonId}'`), '0');
@@ -206,7 +226,7 @@ test('with consent required, nothing is tracked until the visitor allows analyti
   await page.evaluate(() => document.dispatchEvent(new CustomEvent('visitorConsentCollected',
                                                                    {detail: {analyticsAllowed: true}})));
   const anonId = await page.waitForFunction(() => window.pagelift && window.pagelift.anonId).then((h) => h.jsonValue());
-  await waitFor('events after consent', () => storedEvents(anonId).length === 2);
-  assert.deepEqual(storedEvents(anonId), ['page_view', 'product_view']);
+  await waitFor('events after consent', () => storedEvents(anonId).length === 3);
+  assert.deepEqual(storedEvents(anonId), ['exposure', 'page_view', 'product_view']);
   await context.close();
 });

@@ -412,8 +412,13 @@
 
   // ---- Experiments --------------------------------------------------------------------------------------------------
 
-  // The shop's running experiments (GrowthBook's experiment shape, variations as {key, css?}). A 404 or a network error
-  // means none. Assignment is sticky per experiment key and bucket version; the first assignment sends `exposure`.
+  // The shop's running experiments (the SDK document of src/experiments/sdk_document.h: GrowthBook's experiment shape,
+  // variations as {key, config}). A 404 or a network error means none. Assignment is sticky per experiment key and
+  // bucket version; the first assignment sends `exposure`. A variant is applied by its config: `css` (a style sheet)
+  // and `text` (the text of the elements marked data-pagelift-target="<the experiment's target>", which the theme's
+  // app blocks render); <html> gets data-pagelift-<key>="<variant>" and `pagelift:experiment` is dispatched, so blocks
+  // and themes can apply anything else without a layout shift.
+  var assignments = {};
   function runExperiments() {
     origFetch(endpoint + '/v1/sdk/' + encodeURIComponent(config.shop) + '.json', {credentials: 'same-origin'})
       .then(function (r) { return r.ok ? r.json() : {}; })
@@ -425,12 +430,23 @@
           var v = exp.variations[index];
           if (!v) return;
           var variant = v.key != null ? String(v.key) : String(index);
+          var c = v.config || {};
+          assignments[exp.key] = {variant: variant, target: exp.target, config: c};
           d.documentElement.setAttribute('data-pagelift-' + exp.key, variant);
-          if (v.css) {
+          if (c.css) {
             var style = d.createElement('style');
-            style.textContent = v.css;
+            style.textContent = c.css;
             d.head.appendChild(style);
           }
+          if (exp.target) {
+            d.querySelectorAll('[data-pagelift-target="' + String(exp.target).replace(/["\\]/g, '') + '"]')
+              .forEach(function (el) {
+                if (typeof c.text === 'string') el.textContent = c.text;
+                el.setAttribute('data-pagelift-variant', variant);
+              });
+          }
+          d.dispatchEvent(new CustomEvent('pagelift:experiment', {detail: {experiment: exp.key, variant: variant,
+            target: exp.target, config: c}}));
           if (stored == null) {
             save(key, index);
             track('exposure', {}, {experiment: String(exp.key), variant: variant});
@@ -446,7 +462,7 @@
     if (started) return;
     started = true;
     anonId = visitorId();
-    w.pagelift = {anonId: anonId, track: track, flush: flush};
+    w.pagelift = {anonId: anonId, track: track, flush: flush, experiments: assignments};
     interceptCart();
     track('page_view', {});
     var product = config.product;
