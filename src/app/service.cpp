@@ -10,6 +10,7 @@
 #include "api/collect.h"
 #include "api/health.h"
 #include "api/proxy.h"
+#include "api/sync.h"
 #include "collect/collector.h"
 #include "app/commands.h"
 #include "app/shopify_component.h"
@@ -21,6 +22,7 @@
 #include "db/partitions.h"
 #include "http/server.h"
 #include "jobs/scheduler.h"
+#include "shopify/sync_service.h"
 
 namespace pagelift::app {
 namespace {
@@ -149,8 +151,11 @@ int RunService(const Config& config, Mode mode) {
 
   db::Database database(*config.database_url, config.db_pool_size);
   ShopifyComponent shopify_component(config, database);  // job queue, webhooks, install and session auth
+  shopify::SyncService shopify_sync(config, database, shopify_component.tokens());  // Admin API client, bulk sync
+  shopify_sync.Register(shopify_component.registry(), shopify_component.dispatcher());
   jobs::Scheduler scheduler;
   if (mode == Mode::kWorker || config.run_workers) ScheduleWorkers(scheduler, database, config);
+  if (mode == Mode::kWorker || config.run_workers) shopify_sync.ScheduleReconcile(scheduler);
 
   http::Metrics metrics;
   http::Router router;
@@ -165,6 +170,7 @@ int RunService(const Config& config, Mode mode) {
     shopify_component.RegisterRoutes(router);
     shopify_component.AddMetrics(metrics);
     api::RegisterProxyRoutes(router, database, *collector, config.shopify_api_secrets);
+    api::RegisterSyncRoutes(router, shopify_component.auth_deps());
     http::ServerOptions options;
     options.host = config.listen.host;
     options.port = config.listen.port;
