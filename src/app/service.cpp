@@ -7,9 +7,12 @@
 #include <iostream>
 #include <thread>
 
+#include "api/assign.h"
 #include "api/collect.h"
+#include "api/experiments.h"
 #include "api/health.h"
 #include "api/proxy.h"
+#include "api/sdk.h"
 #include "api/sync.h"
 #include "collect/collector.h"
 #include "app/commands.h"
@@ -20,6 +23,9 @@
 #include "db/database.h"
 #include "db/migrations.h"
 #include "db/partitions.h"
+#include "experiments/aggregation.h"
+#include "experiments/repository.h"
+#include "experiments/sdk_document.h"
 #include "http/server.h"
 #include "jobs/scheduler.h"
 #include "shopify/sync_service.h"
@@ -98,6 +104,9 @@ void ScheduleWorkers(jobs::Scheduler& scheduler, db::Database& database, const C
         database, std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()), retention);
     if (!report) log::Warn("partition maintenance failed", {{"error", std::string(report.error().message)}});
   });
+  // Experiment results: each run folds what arrived since the last one (one worker per experiment at a time).
+  scheduler.Every("experiment-aggregation", std::chrono::seconds(60),
+                  [&database] { experiments::RunAggregationPass(database); });
 }
 
 void AddProcessMetrics(http::Metrics& metrics, db::Database& database) {
@@ -161,6 +170,8 @@ int RunService(const Config& config, Mode mode) {
   http::Router router;
   std::optional<collect::Collector> collector;
   std::optional<http::Server> server;
+  const experiments::Repository experiment_repository(database);
+  std::optional<experiments::SdkDocumentCache> sdk_cache;
   if (mode == Mode::kServe) {
     collector.emplace(database);
     AddProcessMetrics(metrics, database);
@@ -170,6 +181,11 @@ int RunService(const Config& config, Mode mode) {
     shopify_component.RegisterRoutes(router);
     shopify_component.AddMetrics(metrics);
     api::RegisterProxyRoutes(router, database, *collector, config.shopify_api_secrets);
+    sdk_cache.emplace(database, experiment_repository);
+    sdk_cache->Start();  // LISTEN pagelift_experiments: drops a shop's SDK document when its experiments change
+    api::RegisterSdkRoutes(router, database, *sdk_cache);
+    api::RegisterAssignRoutes(router, database, experiment_repository);
+    api::RegisterExperimentRoutes(router, shopify_component.auth_deps(), experiment_repository);
     api::RegisterSyncRoutes(router, shopify_component.auth_deps());
     http::ServerOptions options;
     options.host = config.listen.host;
@@ -199,6 +215,7 @@ int RunService(const Config& config, Mode mode) {
   size_t abandoned = 0;
   if (server) abandoned = server->Shutdown(config.shutdown_grace);
   if (collector) collector->Stop();  // commits what is queued while the executors it answers on still exist
+  if (sdk_cache) sdk_cache->Stop();  // before the pool shuts down: the listener holds a connection
   shopify_component.Stop();
   scheduler.Stop();
   database.Shutdown();
