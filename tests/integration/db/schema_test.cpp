@@ -108,7 +108,7 @@ TEST_F(SchemaTest, ResultsAggregatesHoldOneRowPerMetricAndMergeByAddition) {
   const std::string shop = NewShop("stats.myshopify.com");
   const std::string experiment = database_->Run([&](pqxx::work& tx) {
     return tx.exec_params("INSERT INTO experiments (shop_id, name, target, allocation, variants, started_at) "
-                          "VALUES ($1, 'e', 'block:trust', '{}', '{}', now()) RETURNING id",
+                          "VALUES ($1, 'e', 'block:trust', '{}', '[]', now()) RETURNING id",
                           shop)[0][0]
         .as<std::string>();
   });
@@ -135,7 +135,7 @@ TEST_F(SchemaTest, ForeignKeysStayWithinTheShop) {
   const std::string b = NewShop("b.myshopify.com");
   const std::string experiment = database_->Run([&](pqxx::work& tx) {
     return tx.exec_params("INSERT INTO experiments (shop_id, name, target, allocation, variants, started_at) "
-                          "VALUES ($1, 'e', 't', '{}', '{}', now()) RETURNING id",
+                          "VALUES ($1, 'e', 't', '{}', '[]', now()) RETURNING id",
                           a)[0][0]
         .as<std::string>();
   });
