@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "app/commands.h"
+#include "app/sim_command.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "experiments/stats_command.h"
@@ -24,6 +25,7 @@ Commands:
   demo      everything on a private PostgreSQL under ./var, for a first look
   rotate-keys  re-encrypt stored Shopify tokens under the first PAGELIFT_TOKEN_KEYS key
   stats     analyse an experiment from its sufficient statistics (JSON on stdin, JSON on stdout)
+  shopify-sim  the Shopify simulator (OAuth, Admin GraphQL, bulk operations, webhooks) for tests and the demo
   version   print the version
 
 Configuration comes from environment variables; see README.md.
@@ -66,6 +68,15 @@ keep the old ones, run this, then drop the old keys). Works in batches, prints t
 again (a second run re-encrypts nothing). Requires DATABASE_URL and PAGELIFT_TOKEN_KEYS. Exit 1 if a token opens with
 no configured key.
 )"},
+      {"shopify-sim", R"(Usage: pagelift shopify-sim
+
+Runs the Shopify simulator on SIM_LISTEN (default 127.0.0.1:9100) and prints its URL: point pagelift's
+SHOPIFY_ADMIN_BASE_URL at it. The app it knows: SHOPIFY_API_KEY, SHOPIFY_API_SECRET (comma-separated),
+SIM_APP_URL (allowed OAuth redirect prefix; compliance webhooks go to SIM_APP_URL/webhooks/shopify).
+Data: SIM_SHOPS (comma-separated, default demo-store.myshopify.com), SIM_SEED, SIM_PRODUCTS (default 300, ≤ 20000),
+SIM_ORDERS (default 1000), SIM_EPOCH (RFC 3339 or "now"; default a fixed date). SIGTERM or SIGINT stops it.
+Endpoints and the control API: docs/simulator.md.
+)"},
       {"version", "Usage: pagelift version\n\nPrints the version.\n"},
   };
   return help;
@@ -105,6 +116,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "stats") return pagelift::experiments::RunStatsCommand(std::cin, std::cout);
+  if (command == "shopify-sim") return pagelift::app::RunShopifySim(pagelift::ProcessEnv());
 
   auto config = pagelift::LoadConfig(pagelift::ProcessEnv());
   if (!config) return ConfigError(config.error());
