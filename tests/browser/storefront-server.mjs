@@ -46,6 +46,7 @@ export async function startStorefront({extensionDir, appUrl, shopDomain, shopPub
     .replace(/{%-?\s*schema\s*-?%}[\s\S]*?{%-?\s*endschema\s*-?%}/, '');
   const carts = new Map();  // cart token -> {token, attributes, items}
   const proxied = [];       // what the app proxy forwarded: {method, path, status}
+  const control = {failCollects: 0};  // the next n collect requests get a 503 (an outage between proxy and app)
 
   const cartOf = (req, res) => {
     let token = cookies(req).cart;
@@ -103,6 +104,12 @@ export async function startStorefront({extensionDir, appUrl, shopDomain, shopPub
       }
       if (url.pathname.startsWith('/apps/pagelift/')) {
         const body = await readBody(req);
+        if (control.failCollects > 0 && url.pathname === '/apps/pagelift/v1/collect') {
+          control.failCollects -= 1;
+          proxied.push({method: req.method, path: '/proxy/v1/collect', status: 503});
+          res.writeHead(503, {'Content-Type': 'application/json', 'Retry-After': '1'});
+          return res.end('{"error":{"code":"unavailable","message":"injected by the test"}}');
+        }
         const query = signProxyQuery({
           shop: shopDomain, logged_in_customer_id: '', path_prefix: '/apps/pagelift',
           timestamp: String(Math.floor(Date.now() / 1000)),
@@ -149,6 +156,7 @@ export async function startStorefront({extensionDir, appUrl, shopDomain, shopPub
     url: `http://127.0.0.1:${server.address().port}`,
     carts,
     proxied,
+    control,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
   };
 }

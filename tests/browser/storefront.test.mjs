@@ -213,7 +213,8 @@ test('view, add to cart, offline events, reload, checkout: every event stored ex
   await context.close();
 });
 
-test('with consent required, nothing is tracked until the visitor allows analytics', async () => {
+test('with consent required, nothing is tracked until the visitor allows analytics; a failed delivery is retried',
+     async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${storefront.url}/products/widget?consent=1`);
@@ -223,10 +224,15 @@ test('with consent required, nothing is tracked until the visitor allows analyti
   assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('pagelift')).length), 0);
   assert.equal(await page.evaluate(() => document.cookie.includes('_pagelift_vid')), false);
 
+  // The first delivery after consent meets a 503: the batch stays queued and is retried after a backoff.
+  const before = storefront.proxied.length;
+  storefront.control.failCollects = 1;
   await page.evaluate(() => document.dispatchEvent(new CustomEvent('visitorConsentCollected',
                                                                    {detail: {analyticsAllowed: true}})));
   const anonId = await page.waitForFunction(() => window.pagelift && window.pagelift.anonId).then((h) => h.jsonValue());
   await waitFor('events after consent', () => storedEvents(anonId).length === 3);
   assert.deepEqual(storedEvents(anonId), ['exposure', 'page_view', 'product_view']);
+  const collects = storefront.proxied.slice(before).filter((p) => p.path === '/proxy/v1/collect');
+  assert.deepEqual(collects.map((p) => p.status).slice(0, 2), [503, 200]);
   await context.close();
 });
