@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <span>
 #include <thread>
 
 #include "core/log.h"
@@ -337,7 +338,12 @@ Result<void> RunShopInstalled(jobs::JobContext& ctx, AdminClient& client, const 
   const auto shop = LoadShop(ctx);
   if (!shop) return {};
   const std::string uri = settings.app_url + "/webhooks/shopify";
-  for (const auto topic : kSubscribedTopics) {
+  if (settings.app_url.empty()) {
+    // Without SHOPIFY_APP_URL there is no address Shopify could deliver to; the sync still runs.
+    log::Warn("SHOPIFY_APP_URL is not set: webhook subscriptions skipped", {{"shop", shop->domain}});
+  }
+  for (const auto topic : settings.app_url.empty() ? std::span<const std::string_view>{}
+                                                   : std::span<const std::string_view>(kSubscribedTopics)) {
     auto created = client.Execute(
         *shop, "WebhookSubscriptionCreate",
         {{"topic", topic}, {"webhookSubscription", json::object{{"uri", uri}, {"format", "JSON"}}}});
