@@ -65,10 +65,12 @@ class Server {
   ServerOptions options_;
   const Router& router_;
   Metrics& metrics_;
+  // The workers outlive the accepting side: a pending accept holds a socket bound to a worker's io_context, and it
+  // is destroyed with accept_context_.
+  std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::io_context accept_context_{1};
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
   boost::asio::steady_timer accept_pause_{accept_context_};
-  std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   size_t next_worker_ = 0;
   unsigned short bound_port_ = 0;
