@@ -115,10 +115,10 @@ TEST_F(ProxyRouteTest, UnsignedRequestIs401) {
 
 TEST_F(ProxyRouteTest, TamperedOrWronglyKeyedRequestIs401) {
   // The shop swapped after signing: the signature no longer matches.
-  std::string tampered = shopify::SignAppProxyQuery(ProxyParams(), kSecret);
-  const size_t at = tampered.find("a.myshopify.com");
-  ASSERT_NE(at, std::string::npos) << tampered;
-  tampered.replace(at, 1, "b");
+  const std::string signed_query = shopify::SignAppProxyQuery(ProxyParams(), kSecret);
+  const size_t at = signed_query.find("a.myshopify.com");
+  ASSERT_NE(at, std::string::npos) << signed_query;
+  const std::string tampered = signed_query.substr(0, at) + "b" + signed_query.substr(at + 1);
   EXPECT_EQ(PostProxy(tampered, Body(Events(1, 1), "otherpublic001")).status, 401);
 
   EXPECT_EQ(PostProxy(shopify::SignAppProxyQuery(ProxyParams(), "not-our-secret"), Body(Events(2, 1))).status, 401);
