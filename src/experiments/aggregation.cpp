@@ -308,11 +308,12 @@ DELETE FROM results_aggregates
    AND pre_sum_products = 0
 )sql";
 
+// Without a lateness window (tests, benchmarks) the high marks read at the start are safe at once.
 constexpr const char* kAdvanceWatermark = R"sql(
 UPDATE experiment_aggregation SET
-  event_id_safe = CASE WHEN $3 THEN event_id_high ELSE event_id_safe END,
+  event_id_safe = CASE WHEN $6 = 0 THEN $4 WHEN $3 THEN event_id_high ELSE event_id_safe END,
   event_id_high = CASE WHEN $3 THEN $4 ELSE event_id_high END,
-  assignment_seq_safe = CASE WHEN $3 THEN assignment_seq_high ELSE assignment_seq_safe END,
+  assignment_seq_safe = CASE WHEN $6 = 0 THEN $5 WHEN $3 THEN assignment_seq_high ELSE assignment_seq_safe END,
   assignment_seq_high = CASE WHEN $3 THEN $5 ELSE assignment_seq_high END,
   high_at = CASE WHEN $3 THEN now() ELSE high_at END,
   orders_since = now() - $6 * interval '1 second',

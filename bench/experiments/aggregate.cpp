@@ -1,0 +1,120 @@
+// bench_experiments_aggregate: the aggregation worker on synthetic data (issue #5's target: 10 million events across
+// 50 experiments). Generates EVENTS events (default 1,000,000; argv[1]) for EXPERIMENTS experiments (default 50;
+// argv[2]) in the database of DATABASE_URL (migrated here; use a throw-away database), then reports
+//   - the full recomputation of every experiment (RecomputeAggregation), and
+//   - the incremental refresh (RunAggregationPass) after 100,000 new events,
+// with events per second. The reference is the full recomputation: the refresh should cost a small fraction of it.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "db/database.h"
+#include "db/migrations.h"
+#include "experiments/aggregation.h"
+
+namespace {
+
+using pagelift::db::Database;
+using Seconds = std::chrono::duration<double>;
+
+void InsertEvents(Database& database, const std::string& shop_id, long long first, long long count,
+                  long long visitors) {
+  constexpr long long kChunk = 200'000;
+  for (long long start = first; start < first + count; start += kChunk) {
+    const long long end = std::min(first + count, start + kChunk) - 1;
+    database.Run([&](pqxx::work& tx) {
+      tx.exec_params(R"sql(
+INSERT INTO events (shop_id, event_id, anon_id, session_id, event_type, ts, props)
+SELECT $1, gen_random_uuid(), 'v' || (g % $4 + 1), 's' || (g % $4 + 1),
+       (ARRAY['page_view', 'product_view', 'add_to_cart', 'begin_checkout', 'purchase'])[1 + (g * 7919) % 5],
+       now() - interval '1 hour' + g * interval '1 millisecond',
+       CASE WHEN (g * 7919) % 5 = 4 THEN jsonb_build_object('total', (g % 20000) / 100.0) ELSE
+            jsonb_build_object('device', (ARRAY['mobile', 'desktop', 'tablet'])[1 + g % 3]) END
+  FROM generate_series($2::bigint, $3::bigint) g
+)sql",
+                     shop_id, start, end, visitors);
+    });
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* url = std::getenv("DATABASE_URL");
+  if (url == nullptr) {
+    std::cerr << "bench_experiments_aggregate: set DATABASE_URL to a throw-away database\n";
+    return 2;
+  }
+  const long long events = argc > 1 ? std::atoll(argv[1]) : 1'000'000;
+  const int experiment_count = argc > 2 ? std::atoi(argv[2]) : 50;
+  const long long visitors = std::max(1LL, events / 8);
+  if (auto migrated = pagelift::db::Migrate(url); !migrated) {
+    std::cerr << "migration failed: " << migrated.error().message << "\n";
+    return 1;
+  }
+  Database database(url, 4);
+  const std::string shop_id = database.Run([&](pqxx::work& tx) {
+    const std::string public_id = "bench" + std::to_string(std::time(nullptr));
+    const std::string id = tx.exec_params("INSERT INTO shops (domain, public_id, access_token_enc) VALUES "
+                                          "($1 || '.myshopify.com', $1, '\\x00') RETURNING id::text",
+                                          public_id)[0][0]
+                               .as<std::string>();
+    tx.exec_params(R"sql(
+INSERT INTO experiments (shop_id, name, target, allocation, variants, status, started_at)
+SELECT $1, 'bench ' || g, 'block:b' || g, '{"weights": [0.5, 0.5], "coverage": 1}',
+       '[{"key": "control", "config": {}}, {"key": "treatment", "config": {}}]', 'running', now() - interval '1 day'
+  FROM generate_series(1, $2) g
+)sql",
+                   id, experiment_count);
+    tx.exec_params(R"sql(
+INSERT INTO assignments (shop_id, experiment_id, anon_id, session_id, variant, assigned_at)
+SELECT $1, e.ids[1 + v % array_length(e.ids, 1)], 'v' || v, 's' || v,
+       CASE WHEN v % 2 = 0 THEN 'control' ELSE 'treatment' END, now() - interval '2 hours'
+  FROM generate_series(1, $2::bigint) v,
+       (SELECT array_agg(id ORDER BY id) AS ids FROM experiments WHERE shop_id = $1) e
+)sql",
+                   id, visitors);
+    return id;
+  });
+  const auto generate_start = std::chrono::steady_clock::now();
+  InsertEvents(database, shop_id, 1, events, visitors);
+  database.Run([](pqxx::work& tx) { tx.exec("ANALYZE events; ANALYZE assignments"); });
+  const Seconds generated = std::chrono::steady_clock::now() - generate_start;
+
+  const auto experiment_ids = database.Run([&](pqxx::work& tx) {
+    std::vector<std::string> ids;
+    for (const auto& row : tx.exec_params("SELECT id::text FROM experiments WHERE shop_id = $1", shop_id)) {
+      ids.push_back(row[0].as<std::string>());
+    }
+    return ids;
+  });
+  pagelift::experiments::AggregationOptions options;
+  options.lateness = std::chrono::seconds(0);
+
+  const auto full_start = std::chrono::steady_clock::now();
+  for (const auto& id : experiment_ids) pagelift::experiments::RecomputeAggregation(database, shop_id, id, options);
+  const Seconds full = std::chrono::steady_clock::now() - full_start;
+
+  constexpr long long kNew = 100'000;
+  InsertEvents(database, shop_id, events + 1, kNew, visitors);
+  const auto incremental_start = std::chrono::steady_clock::now();
+  long long recomputed = 0;
+  for (const auto& id : experiment_ids) {
+    recomputed += pagelift::experiments::RunAggregation(database, shop_id, id, options).visitors;
+  }
+  const Seconds incremental = std::chrono::steady_clock::now() - incremental_start;
+
+  std::cout << fmt::format("events {} in {} experiments, {} visitors (generated in {:.1f} s)\n", events,
+                           experiment_count, visitors, generated.count());
+  std::cout << fmt::format("full recomputation: {:.2f} s ({:.0f} events/s)\n", full.count(),
+                           static_cast<double>(events) / full.count());
+  std::cout << fmt::format("incremental refresh after {} new events: {:.2f} s ({} visitors recomputed); "
+                           "ratio to full: {:.3f}\n",
+                           kNew, incremental.count(), recomputed, incremental.count() / full.count());
+  database.Shutdown();
+  return 0;
+}
