@@ -136,30 +136,36 @@ std::optional<Job> JobQueue::Claim(std::string& lease_token) {
 
 void JobQueue::Finish(const Job& job, const std::string& lease_token, const std::optional<std::string>& error) {
   const bool give_up = error && job.attempts >= job.max_attempts;
-  database_.Run([&](pqxx::work& tx) {
+  // Every update matches only this claim's lease token: a worker whose lease expired (and whose job another worker
+  // claimed since) updates nothing.
+  const auto updated = database_.Run([&](pqxx::work& tx) {
+    pqxx::result result;
     if (!error) {
-      tx.exec_params(
+      result = tx.exec_params(
           "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, "
           "updated_at = now() WHERE id = $1 AND locked_by = $2",
           job.id, lease_token);
     } else if (give_up) {
-      tx.exec_params(
+      result = tx.exec_params(
           "UPDATE jobs SET status = 'failed', locked_by = NULL, locked_until = NULL, last_error = $3, "
           "updated_at = now() WHERE id = $1 AND locked_by = $2",
           job.id, lease_token, Truncate(*error));
     } else {
-      tx.exec_params(
+      result = tx.exec_params(
           "UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, last_error = $3, "
           "run_at = now() + make_interval(secs => $4), updated_at = now() WHERE id = $1 AND locked_by = $2",
           job.id, lease_token, Truncate(*error), static_cast<double>(Backoff(job.attempts).count()) / 1000.0);
     }
+    return result.affected_rows();
   });
-  const std::string outcome = !error ? "done" : give_up ? "failed" : "retry";
+  const std::string outcome = updated == 0 ? "lease_lost" : !error ? "done" : give_up ? "failed" : "retry";
   {
     std::lock_guard lock(metrics_mutex_);
     ++outcomes_[{job.kind, outcome}];
   }
-  if (error) {
+  if (updated == 0) {
+    log::Warn("job lease was lost before it finished; its outcome is dropped", {{"job_id", job.id}, {"kind", job.kind}});
+  } else if (error) {
     log::Write(give_up ? log::Level::kError : log::Level::kWarn, give_up ? "job failed" : "job will be retried",
                {{"job_id", job.id}, {"kind", job.kind}, {"attempt", job.attempts}, {"error", Truncate(*error, 500)}});
   }

@@ -156,6 +156,9 @@ TEST_F(QueueTest, ALateFinishOfALostLeaseDoesNotOverwriteTheNewClaim) {
   EXPECT_TRUE(queue.RunOnce());
   EXPECT_EQ(calls.load(), 2);
   EXPECT_EQ(Status(id), "done");
+  std::string out;
+  queue.AppendMetrics(out);
+  EXPECT_NE(out.find("pagelift_job_runs_total{kind=\"slow\",outcome=\"lease_lost\"} 1"), std::string::npos) << out;
 }
 
 TEST_F(QueueTest, TwoProcessesWithSeveralThreadsRunEveryJobExactlyOnce) {
