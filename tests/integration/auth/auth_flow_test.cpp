@@ -99,8 +99,10 @@ TEST_F(AuthFlowTest, CallbackRefusals) {
   const std::string shop = "r.myshopify.com";
   // Wrong hmac.
   auto state = StartInstall(shop);
-  auto tampered = SignedCallback(shop, state);
-  tampered.replace(tampered.find("code=good-code"), 14, "code=evil-code");
+  const auto signed_query = SignedCallback(shop, state);
+  const auto code_at = signed_query.find("code=good-code");
+  // Concatenation rather than std::string::replace (g++ 12 -O3 false stringop-overflow).
+  const auto tampered = signed_query.substr(0, code_at) + "code=evil-code" + signed_query.substr(code_at + 14);
   EXPECT_EQ(Get(tampered).status, 401);
   // Unknown state.
   EXPECT_EQ(Get(SignedCallback(shop, std::string(64, 'a'))).status, 401);
