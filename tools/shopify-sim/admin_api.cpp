@@ -725,11 +725,11 @@ json::array Simulator::Impl::ApplyProductInput(Product& product, const json::obj
       if (!entry.is_object()) continue;
       const auto& fields = entry.as_object();
       const auto* id = fields.if_contains("id");
-      const auto variant_id = id && id->is_string() ? ParseGid("ProductVariant", id->as_string())
-                              : id && id->is_int64() ? std::optional<std::int64_t>(id->as_int64())
-                                                     : std::nullopt;
+      std::int64_t variant_id = 0;  // 0 matches no variant
+      if (id && id->is_string()) variant_id = ParseGid("ProductVariant", id->as_string()).value_or(0);
+      if (id && id->is_int64()) variant_id = id->as_int64();
       auto found = std::find_if(updated.variants.begin(), updated.variants.end(),
-                                [&](const Variant& v) { return variant_id && v.id == *variant_id; });
+                                [&](const Variant& v) { return v.id == variant_id; });
       if (found == updated.variants.end()) {
         errors.push_back(UserError({"variants", index, "id"}, "Product variant does not exist", "PRODUCT_VARIANT_DOES_NOT_EXIST"));
         continue;
@@ -760,15 +760,14 @@ json::array Simulator::Impl::ApplyProductInput(Product& product, const json::obj
       if (!entry.is_object()) continue;
       const auto& fields = entry.as_object();
       const auto* id = fields.if_contains("id");
-      std::optional<std::int64_t> image_id;
+      std::int64_t image_id = 0;  // 0 matches no image
       if (id && id->is_string()) {
-        image_id = ParseGid("ProductImage", id->as_string());
-        if (!image_id) image_id = ParseGid("MediaImage", id->as_string());
+        image_id = ParseGid("ProductImage", id->as_string()).value_or(ParseGid("MediaImage", id->as_string()).value_or(0));
       } else if (id && id->is_int64()) {
         image_id = id->as_int64();
       }
       auto found = std::find_if(updated.images.begin(), updated.images.end(),
-                                [&](const Image& image) { return image_id && image.id == *image_id; });
+                                [&](const Image& image) { return image.id == image_id; });
       if (found == updated.images.end()) {
         errors.push_back(UserError({"images", std::to_string(i), "id"}, "Image does not exist"));
         continue;
