@@ -73,6 +73,7 @@ Result<std::vector<Token>> Tokenize(std::string_view doc) {
 
 struct Field {
   std::string name;
+  std::string key;  // the response key: the alias, or the name
   std::optional<long long> page_size;  // `first` or `last`: a connection
   bool has_selection = false;
   std::vector<Field> children;
@@ -80,10 +81,22 @@ struct Field {
 
 class Parser {
  public:
-  Parser(std::vector<Token> tokens, const json::object& variables) : tokens_(std::move(tokens)), variables_(variables) {}
+  // `need_page_sizes`: a `first`/`last` variable missing from `variables` is an error (costing needs it).
+  Parser(std::vector<Token> tokens, const json::object& variables, bool need_page_sizes = true)
+      : tokens_(std::move(tokens)), variables_(variables), need_page_sizes_(need_page_sizes) {}
 
   // The cost of the first operation in the document.
   Result<int> Cost() {
+    std::vector<Field> root;
+    bool mutation = false;
+    if (auto read = Root(root, mutation); !read.ok()) return read.error();
+    long long cost = 0;
+    for (const auto& field : root) cost += mutation ? kMutationCost : FieldCost(field);
+    return static_cast<int>(std::min<long long>(cost, 1'000'000'000));
+  }
+
+  // The root selection set of the first operation.
+  Result<void> Root(std::vector<Field>& root, bool& mutation) {
     // Fragment definitions may come before or after the operation: index them first.
     for (size_t i = 0; i + 1 < tokens_.size(); ++i) {
       if (IsName(i, "fragment") && i + 1 < tokens_.size() && tokens_[i + 1].kind == Token::Kind::kName &&
@@ -92,7 +105,7 @@ class Parser {
       }
     }
     size_t pos = 0;
-    bool mutation = false;
+    mutation = false;
     while (pos < tokens_.size() && IsName(pos, "fragment")) {
       pos = SkipFragment(pos);
       if (failed_) return error_;
@@ -106,12 +119,9 @@ class Parser {
       pos = SkipDirectives(pos);
     }
     if (!IsPunct(pos, "{")) return MakeError(ErrorCode::kBadRequest, "expected a selection set");
-    std::vector<Field> root;
     ReadSelectionSet(pos, root, 0);
     if (failed_) return error_;
-    long long cost = 0;
-    for (const auto& field : root) cost += mutation ? kMutationCost : FieldCost(field);
-    return static_cast<int>(std::min<long long>(cost, 1'000'000'000));
+    return {};
   }
 
  private:
@@ -183,7 +193,7 @@ class Parser {
       if (value && value->is_uint64()) return static_cast<long long>(value->as_uint64());
       const auto fallback = defaults_.find(tokens_[i].text);
       if (fallback != defaults_.end()) return fallback->second;
-      Fail(fmt::format("variable ${} must be an integer", tokens_[i].text));
+      if (need_page_sizes_) Fail(fmt::format("variable ${} must be an integer", tokens_[i].text));
     }
     return std::nullopt;
   }
@@ -231,6 +241,7 @@ class Parser {
       if (tokens_[pos].kind != Token::Kind::kName) return Fail("expected a field name");
       Field field;
       field.name = tokens_[pos++].text;
+      field.key = field.name;
       if (IsPunct(pos, ":") && pos + 1 < tokens_.size() && tokens_[pos + 1].kind == Token::Kind::kName) {
         field.name = tokens_[pos + 1].text;  // alias: the field is what follows
         pos += 2;
@@ -275,13 +286,45 @@ class Parser {
 
   std::vector<Token> tokens_;
   const json::object& variables_;
+  bool need_page_sizes_;
   std::map<std::string, long long> defaults_;
   std::map<std::string, size_t> fragments_;
   bool failed_ = false;
   Error error_;
 };
 
+void CollectMissing(const std::vector<Field>& fields, const json::value& data, const std::string& path,
+                    std::vector<std::string>& missing) {
+  if (data.is_array()) {
+    for (const auto& item : data.as_array()) CollectMissing(fields, item, path, missing);
+    return;
+  }
+  if (!data.is_object()) return;  // null (or a scalar where an object was expected: not this check's concern)
+  for (const auto& field : fields) {
+    const std::string here = path.empty() ? field.key : path + "." + field.key;
+    const auto* value = data.as_object().if_contains(field.key);
+    if (!value) {
+      if (std::find(missing.begin(), missing.end(), here) == missing.end()) missing.push_back(here);
+      continue;
+    }
+    if (field.has_selection) CollectMissing(field.children, *value, here, missing);
+  }
+}
+
 }  // namespace
+
+Result<std::vector<std::string>> MissingFields(std::string_view document, const json::value& data) {
+  auto tokens = Tokenize(document);
+  if (!tokens) return tokens.error();
+  const json::object no_variables;
+  Parser parser(std::move(*tokens), no_variables, false);
+  std::vector<Field> root;
+  bool mutation = false;
+  if (auto read = parser.Root(root, mutation); !read.ok()) return read.error();
+  std::vector<std::string> missing;
+  CollectMissing(root, data, "", missing);
+  return missing;
+}
 
 Result<int> RequestedQueryCost(std::string_view document, const json::object& variables) {
   auto tokens = Tokenize(document);

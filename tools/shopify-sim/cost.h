@@ -9,7 +9,9 @@
 
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 
@@ -21,6 +23,11 @@ inline constexpr int kMutationCost = 10;
 // The requested cost of a document's operation. kBadRequest when the document cannot be read (unbalanced braces,
 // a `first` variable that is missing or not an integer).
 Result<int> RequestedQueryCost(std::string_view document, const boost::json::object& variables);
+
+// The response paths a document selects that `data` lacks (e.g. "shop.plan.shopifyPlus"), following aliases, lists
+// and inline fragments; a null value ends its branch. Lets tests prove the simulator answers every field pagelift's
+// documents ask for. kBadRequest when the document cannot be read.
+Result<std::vector<std::string>> MissingFields(std::string_view document, const boost::json::value& data);
 
 // A leaky bucket refilled continuously at restore_rate points per second up to maximum.
 class CostBucket {
