@@ -133,18 +133,22 @@ class Database {
   // Runs Run(options, f) on the blocking pool and resumes the awaiting coroutine on its own executor; exceptions
   // (Unavailable included) propagate to the awaiter. Throws Unavailable at once when more than
   // max_waiting_per_connection × pool_size calls are already queued, or after Shutdown().
+  //
+  // The callable is taken by reference, not copied into the coroutine: g++ 12 destroys a by-value coroutine
+  // parameter's captures twice. So await the result in the same expression that creates it
+  // (`co_await db.RunAsync([&](pqxx::work& tx) {...})`), which keeps a temporary callable alive throughout.
   template <class F>
-  boost::asio::awaitable<std::invoke_result_t<std::decay_t<F>&, pqxx::work&>> RunAsync(F f) {
-    co_return co_await RunAsync(TxOptions{}, std::move(f));
+  boost::asio::awaitable<std::invoke_result_t<std::decay_t<F>&, pqxx::work&>> RunAsync(F&& f) {
+    co_return co_await RunAsync(TxOptions{}, f);
   }
   template <class F>
-  boost::asio::awaitable<std::invoke_result_t<std::decay_t<F>&, pqxx::work&>> RunAsync(TxOptions options, F f) {
-    co_return co_await Offload([this, options, f = std::move(f)]() mutable { return Run(options, f); });
+  boost::asio::awaitable<std::invoke_result_t<std::decay_t<F>&, pqxx::work&>> RunAsync(TxOptions options, F&& f) {
+    co_return co_await Offload([this, &options, &f]() { return Run(options, f); });
   }
 
-  // Runs any blocking callable g() on the blocking pool (same queue bound and resumption rules as RunAsync).
+  // Runs any blocking callable g() on the blocking pool (same queue bound, resumption and lifetime rules as RunAsync).
   template <class G>
-  boost::asio::awaitable<std::invoke_result_t<std::decay_t<G>&>> Offload(G g);
+  boost::asio::awaitable<std::invoke_result_t<std::decay_t<G>&>> Offload(G&& g);
 
   // SELECT 1 on a dedicated connection with a short timeout (for /readyz); never throws. Blocking: await
   // Offload([&] { return db.Ping(); }) from a coroutine.
@@ -216,8 +220,8 @@ class Database::Lease {
 };
 
 template <class G>
-boost::asio::awaitable<std::invoke_result_t<std::decay_t<G>&>> Database::Offload(G g) {
-  using R = std::invoke_result_t<G&>;
+boost::asio::awaitable<std::invoke_result_t<std::decay_t<G>&>> Database::Offload(G&& g) {
+  using R = std::invoke_result_t<std::decay_t<G>&>;
   // Completion carries the value in an optional so that an exception needs no default-constructed R.
   using Value = std::conditional_t<std::is_void_v<R>, std::monostate, std::optional<R>>;
   EnterQueue();
@@ -242,8 +246,8 @@ boost::asio::awaitable<std::invoke_result_t<std::decay_t<G>&>> Database::Offload
       });
     });
   };
-  // g lives in this coroutine frame, which stays suspended until the handler runs, so capturing it by reference is
-  // safe.
+  // g outlives this coroutine (see RunAsync), which stays suspended until the handler runs, so capturing it by
+  // reference is safe.
   Value value = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
                                                      void(std::exception_ptr, Value)>(std::move(initiate),
                                                                                      boost::asio::use_awaitable);
