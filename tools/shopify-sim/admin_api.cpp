@@ -116,6 +116,19 @@ const json::object* ObjectVariable(const json::object& variables, std::initializ
   return nullptr;
 }
 
+// A Metafield object as the Admin API returns it.
+json::object MetafieldJson(const Metafield& metafield) {
+  return {{"id", Gid("Metafield", metafield.id)},
+          {"namespace", metafield.namespace_},
+          {"key", metafield.key},
+          {"type", metafield.type},
+          {"value", metafield.value},
+          {"ownerType", metafield.owner_type},
+          {"owner", {{"id", metafield.owner_id}}},
+          {"createdAt", FormatDateTime(metafield.created_at)},
+          {"updatedAt", FormatDateTime(metafield.updated_at)}};
+}
+
 }  // namespace
 
 std::chrono::milliseconds Simulator::Impl::TakeDelay(const std::string& shop) {
@@ -257,6 +270,10 @@ OperationResult Simulator::Impl::RunOperation(Shop& shop, const std::string& nam
   if (name == "ProductVariantsBulkUpdate") return ProductVariantsBulkUpdate(shop, query, variables);
   if (name == "MetafieldsSet") return MetafieldsSet(shop, variables);
   if (name == "WebPixelCreate") return WebPixelCreate(shop, variables);
+  if (name == "ProductForPatch") return ProductForPatch(shop, query, variables);
+  if (name == "AppMetafield") return AppMetafield(shop, variables);
+  if (name == "MetafieldsDelete") return MetafieldsDelete(shop, variables);
+  if (name == "FileUpdate") return FileUpdate(shop, variables);
   return Fail(fmt::format("The simulator does not implement operation \"{}\" (see docs/simulator.md).", name),
               "UNKNOWN_OPERATION");
 }
@@ -544,12 +561,7 @@ OperationResult Simulator::Impl::MetafieldsSet(Shop& shop, const json::object& v
     metafield.key = text("key");
     metafield.type = text("type");
     metafield.value = text("value");
-    // `$app` (and `$app:suffix`) name the app's reserved namespace.
-    if (metafield.namespace_ == "$app") {
-      metafield.namespace_ = "app--" + options_.api_key;
-    } else if (metafield.namespace_.starts_with("$app:")) {
-      metafield.namespace_ = "app--" + options_.api_key + "--" + metafield.namespace_.substr(5);
-    }
+    metafield.namespace_ = ResolveNamespace(metafield.namespace_);
     if (const auto product_id = ParseGid("Product", metafield.owner_id);
         metafield.owner_id.starts_with("gid://shopify/Product/") && product_id && shop.FindProduct(*product_id)) {
       metafield.owner_type = "PRODUCT";
@@ -596,15 +608,7 @@ OperationResult Simulator::Impl::MetafieldsSet(Shop& shop, const json::object& v
         existing->value = metafield.value;
         existing->updated_at = now;
       }
-      set.push_back({{"id", Gid("Metafield", existing->id)},
-                     {"namespace", existing->namespace_},
-                     {"key", existing->key},
-                     {"type", existing->type},
-                     {"value", existing->value},
-                     {"ownerType", existing->owner_type},
-                     {"owner", {{"id", existing->owner_id}}},
-                     {"createdAt", FormatDateTime(existing->created_at)},
-                     {"updatedAt", FormatDateTime(existing->updated_at)}});
+      set.push_back(MetafieldJson(*existing));
     }
   }
   result.data = {{"metafieldsSet",
@@ -643,6 +647,136 @@ OperationResult Simulator::Impl::WebPixelCreate(Shop& shop, const json::object& 
     pixel = json::object{{"id", Gid("WebPixel", shop.web_pixel->id)}, {"settings", settings}};
   }
   result.data = {{"webPixelCreate", {{"webPixel", std::move(pixel)}, {"userErrors", std::move(errors)}}}};
+  return result;
+}
+
+std::string Simulator::Impl::ResolveNamespace(const std::string& name) const {
+  if (name == "$app") return "app--" + options_.api_key;
+  if (name.starts_with("$app:")) return "app--" + options_.api_key + "--" + name.substr(5);
+  return name;
+}
+
+OperationResult Simulator::Impl::ProductForPatch(Shop& shop, const std::string& query, const json::object& variables) {
+  const auto* id_value = variables.if_contains("id");
+  if (!id_value || !id_value->is_string()) return Fail("Variable $id of type ID! was provided invalid value", "INVALID_VARIABLE");
+  const auto id = ParseGid("Product", id_value->as_string());
+  Product* product = id && id_value->as_string().starts_with("gid://shopify/Product/") ? shop.FindProduct(*id) : nullptr;
+  OperationResult result;
+  result.data = {{"product", product ? json::value(ProductJson(*product, shop.currency, ConnectionStyle::FromQuery(query), shop.domain))
+                                     : json::value(nullptr)}};
+  return result;
+}
+
+OperationResult Simulator::Impl::AppMetafield(Shop& shop, const json::object& variables) {
+  const auto* owner = variables.if_contains("ownerId");
+  const auto* key = variables.if_contains("key");
+  if (!owner || !owner->is_string() || !key || !key->is_string()) {
+    return Fail("Variables $ownerId: ID! and $key: String! are required", "INVALID_VARIABLE");
+  }
+  const std::string owner_id(owner->as_string());
+  const auto product_id = ParseGid("Product", owner_id);
+  const bool is_product = owner_id.starts_with("gid://shopify/Product/") && product_id && shop.FindProduct(*product_id);
+  OperationResult result;
+  if (!is_product && owner_id != Gid("Shop", shop.id)) {
+    result.data = {{"node", nullptr}};
+    return result;
+  }
+  const std::string namespace_ = ResolveNamespace("$app");
+  json::value found = nullptr;
+  for (const auto& metafield : shop.metafields) {
+    if (metafield.owner_id == owner_id && metafield.namespace_ == namespace_ && metafield.key == key->as_string()) {
+      found = MetafieldJson(metafield);
+    }
+  }
+  result.data = {{"node", {{"id", owner_id}, {"metafield", std::move(found)}}}};
+  return result;
+}
+
+OperationResult Simulator::Impl::MetafieldsDelete(Shop& shop, const json::object& variables) {
+  const auto* list = variables.if_contains("metafields");
+  if (!list || !list->is_array()) {
+    return Fail("Variable $metafields of type [MetafieldIdentifierInput!]! was provided invalid value", "INVALID_VARIABLE");
+  }
+  // Shopify answers one entry per identifier: the identifier when it deleted something, null when nothing was there.
+  json::array deleted;
+  for (const auto& entry : list->as_array()) {
+    if (!entry.is_object()) return Fail("Variable $metafields was provided invalid value", "INVALID_VARIABLE");
+    const auto& input = entry.as_object();
+    auto text = [&](const char* name) {
+      const auto* value = input.if_contains(name);
+      return value && value->is_string() ? std::string(value->as_string()) : std::string();
+    };
+    const std::string owner_id = text("ownerId");
+    const std::string namespace_ = ResolveNamespace(text("namespace"));
+    const std::string key = text("key");
+    const auto before = shop.metafields.size();
+    std::erase_if(shop.metafields, [&](const Metafield& m) {
+      return m.owner_id == owner_id && m.namespace_ == namespace_ && m.key == key;
+    });
+    if (shop.metafields.size() == before) {
+      deleted.push_back(nullptr);
+    } else {
+      deleted.push_back({{"ownerId", owner_id}, {"namespace", namespace_}, {"key", key}});
+    }
+  }
+  OperationResult result;
+  result.data = {{"metafieldsDelete", {{"deletedMetafields", std::move(deleted)}, {"userErrors", json::array{}}}}};
+  return result;
+}
+
+OperationResult Simulator::Impl::FileUpdate(Shop& shop, const json::object& variables) {
+  const auto* list = variables.if_contains("files");
+  if (!list || !list->is_array()) return Fail("Variable $files of type [FileUpdateInput!]! was provided invalid value", "INVALID_VARIABLE");
+  // Validate every input before changing anything (Shopify applies all or none).
+  struct Change {
+    Product* product;
+    Image* image;
+    std::string alt;
+  };
+  std::vector<Change> changes;
+  json::array errors;
+  for (size_t i = 0; i < list->as_array().size(); ++i) {
+    const auto& entry = list->as_array()[i];
+    const json::object* input = entry.is_object() ? &entry.as_object() : nullptr;
+    const auto* id = input ? input->if_contains("id") : nullptr;
+    const auto media_id = id && id->is_string() && id->as_string().starts_with("gid://shopify/MediaImage/")
+                              ? ParseGid("MediaImage", id->as_string())
+                              : std::nullopt;
+    Change change{nullptr, nullptr, {}};
+    for (auto& product : shop.catalog.products) {
+      for (auto& image : product.images) {
+        if (media_id && image.id == *media_id) change = Change{&product, &image, {}};
+      }
+    }
+    if (!change.image) {
+      errors.push_back(UserError({"files", std::to_string(i), "id"}, "File id does not exist.", "FILE_DOES_NOT_EXIST"));
+      continue;
+    }
+    const auto* alt = input->if_contains("alt");
+    if (alt && alt->is_string() && alt->as_string().size() > 512) {
+      errors.push_back(UserError({"files", std::to_string(i), "alt"}, "Alt is too long (maximum is 512 characters)", "INVALID"));
+      continue;
+    }
+    change.alt = alt && alt->is_string() ? std::string(alt->as_string()) : change.image->alt;
+    changes.push_back(std::move(change));
+  }
+  OperationResult result;
+  if (!errors.empty()) {
+    result.data = {{"fileUpdate", {{"files", nullptr}, {"userErrors", std::move(errors)}}}};
+    return result;
+  }
+  json::array files;
+  std::set<Product*> touched;
+  for (auto& change : changes) {
+    change.image->alt = change.alt;
+    touched.insert(change.product);
+    files.push_back({{"id", Gid("MediaImage", change.image->id)}, {"alt", change.image->alt}});
+  }
+  for (Product* product : touched) {
+    product->updated_at = Now();
+    Emit(shop, "products/update", ProductRest(*product));
+  }
+  result.data = {{"fileUpdate", {{"files", std::move(files)}, {"userErrors", json::array{}}}}};
   return result;
 }
 

@@ -151,6 +151,14 @@ class Simulator::Impl {
   OperationResult ProductUpdate(Shop& shop, const std::string& query, const boost::json::object& variables);
   OperationResult ProductVariantsBulkUpdate(Shop& shop, const std::string& query, const boost::json::object& variables);
   OperationResult MetafieldsSet(Shop& shop, const boost::json::object& variables);
+  // Reads and writes recommend/patches uses: product(id:), node(id:){...on HasMetafields{metafield}},
+  // metafieldsDelete, fileUpdate (media alt text).
+  OperationResult ProductForPatch(Shop& shop, const std::string& query, const boost::json::object& variables);
+  OperationResult AppMetafield(Shop& shop, const boost::json::object& variables);
+  OperationResult MetafieldsDelete(Shop& shop, const boost::json::object& variables);
+  OperationResult FileUpdate(Shop& shop, const boost::json::object& variables);
+  // "$app" / "$app:suffix" → the app's reserved namespace ("app--{api_key}[--suffix]"); others unchanged.
+  std::string ResolveNamespace(const std::string& name) const;
   OperationResult WebPixelCreate(Shop& shop, const boost::json::object& variables);
   void FinishBulkOperation(const std::string& shop, std::int64_t id);
 
