@@ -13,4 +13,9 @@ inline constexpr std::int64_t kMigrations = kBase + 1;
 // Held (transaction level) by the partition maintenance job; another copy that cannot take it skips its run.
 inline constexpr std::int64_t kEventPartitions = kBase + 2;
 
+// Two-key locks (pg_advisory_lock(int, int), a key space apart from the 64-bit keys above): the class of the per-target
+// lock recommend/patches holds (session level) while it reads, writes and records one patch target of one shop; the
+// second key is hashtext(shop_id || ' ' || target).
+inline constexpr std::int32_t kPatchTargetClass = 0x706C7470;  // "pltp"
+
 }  // namespace pagelift::db::advisory_locks
