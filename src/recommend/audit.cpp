@@ -171,8 +171,13 @@ AuditReport Auditor::AuditCatalog(const std::vector<json::object>& products, con
 }
 
 json::object ImpactToJson(const ExpectedImpact& impact) {
-  return {{"metric", impact.metric}, {"unit", "relative_pct"}, {"low", impact.low}, {"high", impact.high},
-          {"source", impact.source}};
+  // Whole numbers as JSON integers ("5", not "5E0").
+  auto number = [](double v) {
+    const auto whole = static_cast<std::int64_t>(v);
+    return static_cast<double>(whole) == v ? json::value(whole) : json::value(v);
+  };
+  return {{"metric", impact.metric}, {"unit", "relative_pct"}, {"low", number(impact.low)},
+          {"high", number(impact.high)}, {"source", impact.source}};
 }
 
 json::object FindingToJson(const Finding& finding) {
