@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "api/sdk.h"
 #include "experiments/assignment_service.h"
 #include "http/responses.h"
 
@@ -18,7 +19,7 @@ http::RouteOptions AssignRouteOptions() {
 }
 
 http::Response WithCors(http::Response response) {
-  response.set(boost::beast::http::field::access_control_allow_origin, "*");
+  AddStorefrontCors(response);
   return response;
 }
 
@@ -43,6 +44,8 @@ void RegisterAssignRoutes(http::Router& router, db::Database& database, const ex
         co_return WithCors(http::JsonResponse(http::Status::ok, experiments::AssignOutcomeToJson(*outcome)));
       },
       AssignRouteOptions());
+  // A caller sending Content-Type: application/json from a storefront triggers a preflight.
+  RegisterStorefrontPreflight(router, "/v1/assign", "POST, OPTIONS");
 }
 
 }  // namespace pagelift::api

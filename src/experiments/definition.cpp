@@ -376,18 +376,20 @@ Result<Definition> ApplyUpdate(const Definition& current, Status status, const j
   for (const auto& entry : changes) merged[entry.key()] = entry.value();
   auto updated = ParseDefinition(merged);
   if (!updated) return updated;
+  // An invalid change for the experiment's state is an invalid definition (400 naming the field), as the issue asks;
+  // a frozen experiment (below) and a forbidden transition are conflicts with its state (409).
   if (status != Status::kDraft) {
     if (updated->variants != current.variants) {
-      return MakeError(ErrorCode::kConflict,
+      return MakeError(ErrorCode::kBadRequest,
                        "the variants of an experiment that has started cannot change (create a new experiment)",
                        {{"field", "variants"}, {"status", StatusName(status)}});
     }
     if (updated->target != current.target) {
-      return MakeError(ErrorCode::kConflict, "the target of an experiment that has started cannot change",
+      return MakeError(ErrorCode::kBadRequest, "the target of an experiment that has started cannot change",
                        {{"field", "target"}, {"status", StatusName(status)}});
     }
     if (updated->seed != current.seed) {
-      return MakeError(ErrorCode::kConflict,
+      return MakeError(ErrorCode::kBadRequest,
                        "the seed of an experiment that has started cannot change (bump the bucket version to "
                        "reshuffle visitors deliberately)",
                        {{"field", "seed"}, {"status", StatusName(status)}});

@@ -25,6 +25,112 @@ SELECT coalesce(extract(epoch FROM (coalesce(ended_at, now()) - started_at)) / 8
   FROM experiments WHERE shop_id = $1 AND id = $2::uuid
 )sql";
 
+// Per variant and first-exposure day, the sums of every per-visitor value (money in currency units, as the
+// aggregates store it), so that any metric's VariantStats can be built from them (StatsOfDay).
+constexpr const char* kReadDaily = R"sql(
+SELECT v.variant, to_char((a.assigned_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD'), count(*),
+       count(*) FILTER (WHERE v.viewed), count(*) FILTER (WHERE v.added_to_cart),
+       count(*) FILTER (WHERE v.began_checkout), count(*) FILTER (WHERE v.purchased),
+       (sum(v.revenue_cents) / 100.0)::float8, (sum(v.revenue_cents::numeric * v.revenue_cents) / 10000.0)::float8,
+       sum(v.orders)::float8, sum(v.orders::bigint * v.orders)::float8,
+       (sum(v.revenue_cents::numeric * v.orders) / 100.0)::float8
+  FROM experiment_visitors v
+  JOIN assignments a ON a.shop_id = v.shop_id AND a.experiment_id = v.experiment_id AND a.anon_id = v.anon_id
+ WHERE v.shop_id = $1 AND v.experiment_id = $2::uuid
+ GROUP BY 1, 2
+)sql";
+
+// Every day from `first` to `last` (YYYY-MM-DD), so that the chart's x axis has no holes.
+constexpr const char* kDaysBetween = R"sql(
+SELECT to_char(d, 'YYYY-MM-DD') FROM generate_series($1::date, $2::date, interval '1 day') d
+)sql";
+
+struct DaySums {
+  double n = 0, viewed = 0, added = 0, checkout = 0, purchased = 0;
+  double revenue = 0, revenue_squares = 0, orders = 0, orders_squares = 0, revenue_orders = 0;
+  DaySums& operator+=(const DaySums& o) {
+    n += o.n;
+    viewed += o.viewed;
+    added += o.added;
+    checkout += o.checkout;
+    purchased += o.purchased;
+    revenue += o.revenue;
+    revenue_squares += o.revenue_squares;
+    orders += o.orders;
+    orders_squares += o.orders_squares;
+    revenue_orders += o.revenue_orders;
+    return *this;
+  }
+};
+
+// The same sufficient statistics the aggregation folds into results_aggregates for `metric` (aggregation.cpp CellOf).
+VariantStats StatsOfDay(const DaySums& d, Metric metric) {
+  VariantStats s;
+  s.n = static_cast<std::int64_t>(d.n);
+  auto binary = [&s](double count) { s.sum = s.sum_squares = count; };
+  switch (metric) {
+    case Metric::kViewRate:
+      binary(d.viewed);
+      break;
+    case Metric::kAddToCartRate:
+      binary(d.added);
+      break;
+    case Metric::kCheckoutRate:
+      binary(d.checkout);
+      break;
+    case Metric::kPurchaseRate:
+      binary(d.purchased);
+      break;
+    case Metric::kRevenuePerVisitor:
+      s.sum = d.revenue;
+      s.sum_squares = d.revenue_squares;
+      break;
+    case Metric::kAverageOrderValue:
+      s.sum = d.revenue;
+      s.sum_squares = d.revenue_squares;
+      s.denominator = {d.orders, d.orders_squares};
+      s.sum_products = d.revenue_orders;
+      break;
+  }
+  return s;
+}
+
+std::vector<DailyPoint> ComputeDaily(pqxx::work& tx, const Experiment& e, const AnalysisOptions& options) {
+  const Definition& d = e.definition;
+  std::map<std::string, std::vector<DaySums>> by_day;  // date → per variant
+  for (const auto& row : tx.exec_params(kReadDaily, e.shop_id, e.id)) {
+    const int variant = e.VariantIndex(row[0].as<std::string>());
+    if (variant < 0) continue;
+    auto& arms = by_day[row[1].as<std::string>()];
+    arms.resize(d.variants.size());
+    DaySums& sums = arms[static_cast<std::size_t>(variant)];
+    sums.n = row[2].as<double>();
+    sums.viewed = row[3].as<double>();
+    sums.added = row[4].as<double>();
+    sums.checkout = row[5].as<double>();
+    sums.purchased = row[6].as<double>();
+    sums.revenue = row[7].as<double>();
+    sums.revenue_squares = row[8].as<double>();
+    sums.orders = row[9].as<double>();
+    sums.orders_squares = row[10].as<double>();
+    sums.revenue_orders = row[11].as<double>();
+  }
+  std::vector<DailyPoint> out;
+  if (by_day.empty()) return out;
+  std::vector<DaySums> cumulative(d.variants.size());
+  for (const auto& row : tx.exec_params(kDaysBetween, by_day.begin()->first, by_day.rbegin()->first)) {
+    DailyPoint point;
+    point.date = row[0].as<std::string>();
+    if (auto it = by_day.find(point.date); it != by_day.end()) {
+      for (std::size_t i = 0; i < cumulative.size(); ++i) cumulative[i] += it->second[i];
+    }
+    for (const DaySums& sums : cumulative) point.stats.push_back(StatsOfDay(sums, d.primary_metric));
+    point.analysis = AnalyzeCell(point.stats, d.weights, d.primary_metric, options, point.problem);
+    out.push_back(std::move(point));
+  }
+  return out;
+}
+
 using CellMap = std::map<std::pair<std::string, Metric>, std::vector<VariantStats>>;  // (segment, metric) → arms
 
 std::vector<Metric> ReportedMetrics(const Definition& d) {
@@ -151,16 +257,7 @@ Result<ExperimentResults> ComputeResults(pqxx::work& tx, const Repository& repos
       auto it = cells.find({segment, metric});
       cell.stats = it != cells.end() ? it->second : std::vector<VariantStats>(arms);
       if (segment != "" && it == cells.end()) continue;
-      const MetricSpec spec = SpecOf(metric);
-      const bool empty_arm =
-          std::any_of(cell.stats.begin(), cell.stats.end(), [](const VariantStats& s) { return s.n == 0; });
-      if (empty_arm) {
-        cell.problem = "an arm has no visitors yet";
-      } else if (auto problem = ValidateAnalysisInput(cell.stats, d.weights, spec, options)) {
-        cell.problem = problem->field + ": " + problem->message;
-      } else {
-        cell.analysis = Analyze(cell.stats, d.weights, spec, options);
-      }
+      cell.analysis = AnalyzeCell(cell.stats, d.weights, metric, options, cell.problem);
       results.metrics.push_back(std::move(cell));
     }
   }
@@ -215,7 +312,23 @@ Result<ExperimentResults> ComputeResults(pqxx::work& tx, const Repository& repos
     results.decisions.push_back({d.variants[i].key, std::move(decision)});
   }
   results.decision = Combine(results.decisions);
+  results.daily = ComputeDaily(tx, results.experiment, options);
   return results;
+}
+
+std::optional<AnalysisResult> AnalyzeCell(std::span<const VariantStats> stats, std::span<const double> weights,
+                                          Metric metric, const AnalysisOptions& options,
+                                          std::optional<std::string>& problem) {
+  const MetricSpec spec = SpecOf(metric);
+  if (std::any_of(stats.begin(), stats.end(), [](const VariantStats& s) { return s.n == 0; })) {
+    problem = "an arm has no visitors yet";
+    return std::nullopt;
+  }
+  if (auto invalid = ValidateAnalysisInput(stats, weights, spec, options)) {
+    problem = invalid->field + ": " + invalid->message;
+    return std::nullopt;
+  }
+  return Analyze(stats, weights, spec, options);
 }
 
 json::object ResultsToJson(const ExperimentResults& r) {
@@ -253,7 +366,25 @@ json::object ResultsToJson(const ExperimentResults& r) {
     decisions.push_back(json::object{
         {"variant", v.variant}, {"decision", DecisionName(v.result.decision)}, {"reasons", std::move(reasons)}});
   }
+  json::array days;
+  for (const DailyPoint& point : r.daily) {
+    json::array arms;
+    for (std::size_t i = 0; i < point.stats.size(); ++i) {
+      json::object arm{{"key", e.definition.variants[i].key},
+                       {"visitors", point.stats[i].n},
+                       {"conversions", point.stats[i].sum}};
+      const VariantResult* v = point.analysis ? &point.analysis->variants[i] : nullptr;
+      arm["rate"] = v ? v->mean : (point.stats[i].n > 0 ? point.stats[i].sum / static_cast<double>(point.stats[i].n) : 0.0);
+      arm["lift"] = v && v->lift ? json::value(LiftToJson(*v->lift)) : json::value(nullptr);
+      arms.push_back(std::move(arm));
+    }
+    json::object day{{"date", point.date}, {"variants", std::move(arms)}};
+    day["problem"] = point.problem ? json::value(*point.problem) : json::value(nullptr);
+    days.push_back(std::move(day));
+  }
+  json::object daily{{"metric", MetricName(e.definition.primary_metric)}, {"segment", ""}, {"days", std::move(days)}};
   return json::object{{"experiment", ExperimentToJson(e)},
+                      {"daily", std::move(daily)},
                       {"variants", std::move(variants)},
                       {"srm_p_value", r.srm_p_value},
                       {"days_running", r.days_running},

@@ -246,6 +246,52 @@ TEST_F(AggregationTest, RandomChunkingsEqualOneRecomputation) {
   }
 }
 
+TEST_F(AggregationTest, DailySeriesIsCumulativeByFirstExposureDay) {
+  const auto e = CreateRunning();
+  constexpr long long kDay = 86'400;
+  const long long day0 = kBase - kBase % kDay + 3600;  // 01:00 UTC of a fixed day
+  database_.Run([&](pqxx::work& tx) {
+    // Day 0: 4 visitors, 2 of them buy; day 1: nobody new; day 2: 2 visitors, 1 buys (a day-0 visitor's late
+    // purchase on day 2 counts on day 0, their first-exposure day).
+    std::uint64_t id = 1;
+    for (int v = 0; v < 6; ++v) {
+      const std::string anon = "d" + std::to_string(v);
+      const long long exposed = v < 4 ? day0 : day0 + 2 * kDay;
+      InsertEvent(tx, e.id, Uuid(id++), anon, "exposure", exposed);
+      if (v == 0 || v == 1 || v == 4) InsertEvent(tx, e.id, Uuid(id++), anon, "purchase", exposed + 60);
+    }
+    InsertEvent(tx, e.id, Uuid(id++), "d2", "purchase", day0 + 2 * kDay + 60);
+  });
+  experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
+  database_.Run([&](pqxx::work& tx) {
+    auto results = experiments::ComputeResults(tx, repository_, shop_id_, e.id);
+    ASSERT_TRUE(results.ok()) << results.error().message;
+    ASSERT_EQ(results->daily.size(), 3u) << "day 1 is filled in";
+    auto totals = [&](std::size_t day) {
+      std::int64_t n = 0;
+      double conversions = 0;
+      for (const auto& s : results->daily[day].stats) {
+        n += s.n;
+        conversions += s.sum;
+      }
+      return std::make_pair(n, conversions);
+    };
+    EXPECT_EQ(totals(0), std::make_pair(std::int64_t{4}, 3.0));
+    EXPECT_EQ(totals(1), totals(0));
+    EXPECT_EQ(totals(2), std::make_pair(std::int64_t{6}, 4.0));
+    // The last day is the whole experiment: the same visitors as the overall results.
+    for (std::size_t i = 0; i < results->visitors.size(); ++i) {
+      EXPECT_EQ(results->daily.back().stats[i].n, results->visitors[i]);
+    }
+    const auto json = experiments::ResultsToJson(*results);
+    const auto& days = json.at("daily").at("days").as_array();
+    ASSERT_EQ(days.size(), 3u);
+    EXPECT_EQ(json.at("daily").at("metric").as_string(), "purchase_rate");
+    EXPECT_EQ(days[0].at("variants").as_array().size(), 2u);
+    EXPECT_TRUE(days[2].at("variants").at(0).as_object().contains("rate"));
+  });
+}
+
 TEST_F(AggregationTest, ConcurrentWorkersNeverDoubleCount) {
   const auto e = CreateRunning();
   database_.Run([&](pqxx::work& tx) {

@@ -169,6 +169,38 @@ TEST_F(ExperimentsFixture, AssignErrors) {
   EXPECT_EQ(json::parse(paused.body).at("reason").as_string(), "not_running");
 }
 
+TEST_F(ExperimentsFixture, StorefrontRoutesAnswerCorsPreflightsAndCarryTheOriginHeader) {
+  const auto experiment = CreateRunning();
+  StartServer();
+  const std::map<std::string, std::string> preflight = {{"Origin", "https://shop.example"},
+                                                        {"Access-Control-Request-Method", "POST"},
+                                                        {"Access-Control-Request-Headers", "content-type"}};
+  for (const auto& [target, method] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/assign", "POST"}, {std::string("/v1/sdk/") + kPublicId + ".json", "GET"}}) {
+    HttpClient client(server_->port());
+    const HttpResult answer = client.Request("OPTIONS", target, "", preflight);
+    EXPECT_EQ(answer.status, 204) << target << ": " << answer.body;
+    EXPECT_EQ(answer.headers.at("access-control-allow-origin"), "*") << target;
+    EXPECT_NE(answer.headers.at("access-control-allow-methods").find(method), std::string::npos) << target;
+    EXPECT_NE(answer.headers.at("access-control-allow-headers").find("Content-Type"), std::string::npos) << target;
+    EXPECT_EQ(answer.headers.at("access-control-max-age"), "86400") << target;
+  }
+  // The actual answers carry the header too, errors included.
+  HttpClient client(server_->port());
+  const HttpResult assigned =
+      client.Request("POST", "/v1/assign",
+                     json::serialize(json::object{{"shop", kPublicId}, {"anon_id", "cors"}, {"experiment", experiment.id}}),
+                     {{"Content-Type", "application/json"}, {"Origin", "https://shop.example"}});
+  EXPECT_EQ(assigned.status, 200) << assigned.body;
+  EXPECT_EQ(assigned.headers.at("access-control-allow-origin"), "*");
+  const HttpResult refused = Post("/v1/assign", json::object{{"shop", kPublicId}});
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.headers.at("access-control-allow-origin"), "*");
+  const HttpResult unknown = Get("/v1/sdk/nosuchshop000.json", {{"Origin", "https://shop.example"}});
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.headers.at("access-control-allow-origin"), "*");
+}
+
 TEST_F(ExperimentsFixture, LifecycleCapabilities) {
   const auto experiment = CreateRunning();
   EXPECT_TRUE(experiment.started_at.has_value());
@@ -179,7 +211,7 @@ TEST_F(ExperimentsFixture, LifecycleCapabilities) {
     auto variants = experiments::UpdateExperiment(tx, repository_, shop_id_, experiment.id,
                                                   json::parse(R"({"variants": [{"key": "a"}, {"key": "b"}]})"));
     ASSERT_FALSE(variants.ok());
-    EXPECT_EQ(variants.error().code, ErrorCode::kConflict);
+    EXPECT_EQ(variants.error().code, ErrorCode::kBadRequest);
     auto stopped = experiments::TransitionExperiment(tx, repository_, shop_id_, experiment.id, Status::kStopped);
     ASSERT_TRUE(stopped.ok());
     EXPECT_TRUE(stopped->ended_at.has_value());

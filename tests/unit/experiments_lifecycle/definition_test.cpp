@@ -162,13 +162,13 @@ TEST(UpdateTest, RunningExperimentMayChangeWeightsButNotVariants) {
   auto variants = ApplyUpdate(*d, Status::kRunning,
                               json::parse(R"({"variants": [{"key": "control"}, {"key": "other"}]})"));
   ASSERT_FALSE(variants.ok());
-  EXPECT_EQ(variants.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(variants.error().code, ErrorCode::kBadRequest);
   EXPECT_EQ(variants.error().details.at("field").as_string(), "variants");
 
   auto config = ApplyUpdate(*d, Status::kPaused,
                             json::parse(R"({"variants": [{"key": "control"}, {"key": "buy_now", "config": {}}]})"));
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(config.error().code, ErrorCode::kBadRequest);
 
   auto target = ApplyUpdate(*d, Status::kRunning, json::parse(R"({"target": "block:trust"})"));
   ASSERT_FALSE(target.ok());
