@@ -183,16 +183,19 @@ CellSums Negated(CellSums c) {
 }
 
 // ---- SQL -------------------------------------------------------------------------------------------------------
+// One run covers some experiments of one shop in one transaction: one scan of what arrived since the watermarks
+// finds the dirty (experiment, visitor) pairs of all of them at once, and the visitors are then processed in batches
+// across experiments (a visitor's events are read once, whatever the number of experiments they are in), with
+// set-based statements per batch. The per-experiment watermarks stay; the scan starts at the smallest of them.
 
-constexpr const char* kEnsureWatermark =
+constexpr const char* kEnsureWatermarks =
     "INSERT INTO experiment_aggregation (shop_id, experiment_id) "
-    "SELECT shop_id, id FROM experiments WHERE shop_id = $1 AND id = $2::uuid ON CONFLICT DO NOTHING";
+    "SELECT shop_id, id FROM experiments WHERE shop_id = $1 AND id = ANY($2::uuid[]) ON CONFLICT DO NOTHING";
 
-constexpr const char* kLockWatermark = R"sql(
-SELECT event_id_safe, event_id_high, assignment_seq_safe, assignment_seq_high,
-       high_at <= now() - $3 * interval '1 second' AS advance,
-       orders_since::text
-  FROM experiment_aggregation WHERE shop_id = $1 AND experiment_id = $2::uuid
+constexpr const char* kLockWatermarks = R"sql(
+SELECT experiment_id::text, event_id_safe, assignment_seq_safe, orders_since::text
+  FROM experiment_aggregation WHERE shop_id = $1 AND experiment_id = ANY($2::uuid[])
+ ORDER BY experiment_id
    FOR UPDATE SKIP LOCKED
 )sql";
 
@@ -204,43 +207,66 @@ SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::r
 
 constexpr const char* kCreateTemp = R"sql(
 SET LOCAL client_min_messages = warning;
-CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_dirty (anon_id TEXT PRIMARY KEY) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_visitors (
-  anon_id TEXT NOT NULL, remove BOOLEAN NOT NULL, variant TEXT NOT NULL, segments TEXT NOT NULL,
-  viewed BOOLEAN NOT NULL, added_to_cart BOOLEAN NOT NULL, began_checkout BOOLEAN NOT NULL, purchased BOOLEAN NOT NULL,
-  revenue_cents BIGINT NOT NULL, orders INT NOT NULL) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_cells (
-  variant TEXT NOT NULL, segment TEXT NOT NULL, metric TEXT NOT NULL, n BIGINT NOT NULL, sum NUMERIC NOT NULL,
-  sum_squares NUMERIC NOT NULL, denominator_sum NUMERIC NOT NULL, denominator_sum_squares NUMERIC NOT NULL,
-  sum_products NUMERIC NOT NULL) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_marks (
+  experiment_id UUID PRIMARY KEY, event_safe BIGINT NOT NULL, assignment_safe BIGINT NOT NULL,
+  orders_since TIMESTAMPTZ NOT NULL) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_dirty2 (
+  anon_id TEXT NOT NULL, experiment_id UUID NOT NULL, PRIMARY KEY (anon_id, experiment_id)) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_visitors2 (
+  experiment_id UUID NOT NULL, anon_id TEXT NOT NULL, remove BOOLEAN NOT NULL, variant TEXT NOT NULL,
+  segments TEXT NOT NULL, viewed BOOLEAN NOT NULL, added_to_cart BOOLEAN NOT NULL, began_checkout BOOLEAN NOT NULL,
+  purchased BOOLEAN NOT NULL, revenue_cents BIGINT NOT NULL, orders INT NOT NULL) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_cells2 (
+  experiment_id UUID NOT NULL, variant TEXT NOT NULL, segment TEXT NOT NULL, metric TEXT NOT NULL, n BIGINT NOT NULL,
+  sum NUMERIC NOT NULL, sum_squares NUMERIC NOT NULL, denominator_sum NUMERIC NOT NULL,
+  denominator_sum_squares NUMERIC NOT NULL, sum_products NUMERIC NOT NULL) ON COMMIT DELETE ROWS;
 )sql";
 
-constexpr const char* kVisitorOf = "coalesce(o.attribution->>'visitor', o.attribution->>'_pagelift_vid')";
+// The visitor of an attributed order: `visitor_id` is what the orders webhooks and the bulk sync store
+// (shopify/attribution.h); `visitor` and `_pagelift_vid` are older spellings still accepted. Migration 0007 indexes
+// this exact expression.
+constexpr const char* kVisitorOf =
+    "coalesce(o.attribution->>'visitor_id', o.attribution->>'visitor', o.attribution->>'_pagelift_vid')";
 
-std::string DirtySql(bool everyone_is_new) {
-  std::string sql =
-      "INSERT INTO pagelift_agg_dirty "
-      "SELECT anon_id FROM assignments WHERE shop_id = $1 AND experiment_id = $2::uuid AND seq > $3 ";
-  if (!everyone_is_new) {
-    sql += fmt::format(
-        "UNION SELECT a.anon_id FROM events e JOIN assignments a ON a.shop_id = e.shop_id "
-        "AND a.experiment_id = $2::uuid AND a.anon_id = e.anon_id WHERE e.shop_id = $1 AND e.id > $4 "
-        "UNION SELECT a.anon_id FROM orders_cache o JOIN assignments a ON a.shop_id = o.shop_id "
-        "AND a.experiment_id = $2::uuid AND a.anon_id = {} WHERE o.shop_id = $1 AND o.updated_at > $5::timestamptz ",
-        kVisitorOf);
-  }
-  return sql + "ON CONFLICT DO NOTHING";
+// New assignments of every locked experiment (its own seq watermark).
+constexpr const char* kDirtyFromAssignments = R"sql(
+INSERT INTO pagelift_agg_dirty2 (anon_id, experiment_id)
+SELECT a.anon_id, a.experiment_id
+  FROM pagelift_agg_marks m
+  JOIN assignments a ON a.shop_id = $1 AND a.experiment_id = m.experiment_id AND a.seq > m.assignment_safe
+ON CONFLICT DO NOTHING
+)sql";
+
+// Visitors with events since the smallest watermark ($2), once for the shop; a visitor is dirty for an experiment
+// when their newest event is past that experiment's own watermark. Experiments on their first run (every assigned
+// visitor already dirty) are left out of the smallest watermark, so a recomputation never scans the whole history.
+std::string DirtyFromEventsAndOrdersSql() {
+  return fmt::format(R"sql(
+INSERT INTO pagelift_agg_dirty2 (anon_id, experiment_id)
+SELECT a.anon_id, a.experiment_id
+  FROM (SELECT anon_id, max(id) AS max_id FROM events WHERE shop_id = $1 AND id > $2 GROUP BY anon_id) e
+  JOIN assignments a ON a.shop_id = $1 AND a.anon_id = e.anon_id
+  JOIN pagelift_agg_marks m ON m.experiment_id = a.experiment_id AND e.max_id > m.event_safe
+UNION
+SELECT a.anon_id, a.experiment_id
+  FROM (SELECT {} AS anon_id, max(o.updated_at) AS updated_at FROM orders_cache o
+         WHERE o.shop_id = $1 AND o.updated_at > $3::timestamptz AND o.attribution IS NOT NULL GROUP BY 1) o
+  JOIN assignments a ON a.shop_id = $1 AND a.anon_id = o.anon_id
+  JOIN pagelift_agg_marks m ON m.experiment_id = a.experiment_id AND o.updated_at > m.orders_since
+ON CONFLICT DO NOTHING
+)sql",
+                     kVisitorOf);
 }
 
 constexpr const char* kNextBatch =
-    "SELECT max(anon_id), count(*) FROM (SELECT anon_id FROM pagelift_agg_dirty WHERE anon_id > $1 "
+    "SELECT max(anon_id), count(*) FROM (SELECT anon_id FROM pagelift_agg_dirty2 WHERE anon_id > $1 "
     "ORDER BY anon_id LIMIT $2) b";
 
 constexpr const char* kBatchAssignments = R"sql(
-SELECT a.anon_id, a.variant, (extract(epoch FROM a.assigned_at) * 1000000)::bigint
-  FROM pagelift_agg_dirty d
-  JOIN assignments a ON a.shop_id = $1 AND a.experiment_id = $2::uuid AND a.anon_id = d.anon_id
- WHERE d.anon_id > $3 AND d.anon_id <= $4
+SELECT a.anon_id, a.experiment_id::text, a.variant, (extract(epoch FROM a.assigned_at) * 1000000)::bigint
+  FROM pagelift_agg_dirty2 d
+  JOIN assignments a ON a.shop_id = $1 AND a.experiment_id = d.experiment_id AND a.anon_id = d.anon_id
+ WHERE d.anon_id > $2 AND d.anon_id <= $3
 )sql";
 
 constexpr const char* kBatchEvents = R"sql(
@@ -249,38 +275,37 @@ SELECT e.anon_id, e.event_id::text, e.event_type, (extract(epoch FROM e.ts) * 10
        coalesce(e.props->>'visitor', e.props->>'returning', ''), coalesce(e.props->>'utm_medium', ''),
        coalesce(e.props->>'utm_source', ''), coalesce(e.props->>'referrer', ''), coalesce(e.props->>'order_id', ''),
        coalesce(e.props->>'total', e.props->>'value', e.props->>'revenue', '')
-  FROM pagelift_agg_dirty d
+  FROM (SELECT DISTINCT anon_id FROM pagelift_agg_dirty2 WHERE anon_id > $2 AND anon_id <= $3) d
   JOIN events e ON e.shop_id = $1 AND e.anon_id = d.anon_id
- WHERE d.anon_id > $2 AND d.anon_id <= $3
 )sql";
 
 std::string BatchOrdersSql() {
   return fmt::format(
       "SELECT d.anon_id, o.order_id, (o.total * 100)::bigint, (extract(epoch FROM o.created_at) * 1000000)::bigint "
-      "FROM pagelift_agg_dirty d JOIN orders_cache o ON o.shop_id = $1 AND {} = d.anon_id "
-      "WHERE d.anon_id > $2 AND d.anon_id <= $3",
+      "FROM (SELECT DISTINCT anon_id FROM pagelift_agg_dirty2 WHERE anon_id > $2 AND anon_id <= $3) d "
+      "JOIN orders_cache o ON o.shop_id = $1 AND {} = d.anon_id AND o.attribution IS NOT NULL",
       kVisitorOf);
 }
 
 constexpr const char* kBatchState = R"sql(
-SELECT v.anon_id, v.variant, array_to_string(v.segments, ','), v.viewed, v.added_to_cart, v.began_checkout,
-       v.purchased, v.revenue_cents, v.orders
-  FROM pagelift_agg_dirty d
-  JOIN experiment_visitors v ON v.shop_id = $1 AND v.experiment_id = $2::uuid AND v.anon_id = d.anon_id
- WHERE d.anon_id > $3 AND d.anon_id <= $4
+SELECT v.anon_id, v.experiment_id::text, v.variant, array_to_string(v.segments, ','), v.viewed, v.added_to_cart,
+       v.began_checkout, v.purchased, v.revenue_cents, v.orders
+  FROM pagelift_agg_dirty2 d
+  JOIN experiment_visitors v ON v.shop_id = $1 AND v.experiment_id = d.experiment_id AND v.anon_id = d.anon_id
+ WHERE d.anon_id > $2 AND d.anon_id <= $3
 )sql";
 
 constexpr const char* kRemoveVisitors = R"sql(
-DELETE FROM experiment_visitors v USING pagelift_agg_visitors s
- WHERE v.shop_id = $1 AND v.experiment_id = $2::uuid AND v.anon_id = s.anon_id AND s.remove
+DELETE FROM experiment_visitors v USING pagelift_agg_visitors2 s
+ WHERE v.shop_id = $1 AND v.experiment_id = s.experiment_id AND v.anon_id = s.anon_id AND s.remove
 )sql";
 
 constexpr const char* kUpsertVisitors = R"sql(
 INSERT INTO experiment_visitors (shop_id, experiment_id, anon_id, variant, segments, viewed, added_to_cart,
                                  began_checkout, purchased, revenue_cents, orders, updated_at)
-SELECT $1, $2::uuid, anon_id, variant, string_to_array(nullif(segments, ''), ','), viewed, added_to_cart,
+SELECT $1, experiment_id, anon_id, variant, string_to_array(nullif(segments, ''), ','), viewed, added_to_cart,
        began_checkout, purchased, revenue_cents, orders, now()
-  FROM pagelift_agg_visitors WHERE NOT remove
+  FROM pagelift_agg_visitors2 WHERE NOT remove
 ON CONFLICT (shop_id, experiment_id, anon_id) DO UPDATE SET
   variant = EXCLUDED.variant, segments = EXCLUDED.segments, viewed = EXCLUDED.viewed,
   added_to_cart = EXCLUDED.added_to_cart, began_checkout = EXCLUDED.began_checkout, purchased = EXCLUDED.purchased,
@@ -291,9 +316,9 @@ ON CONFLICT (shop_id, experiment_id, anon_id) DO UPDATE SET
 constexpr const char* kApplyCells = R"sql(
 INSERT INTO results_aggregates AS r (shop_id, experiment_id, variant, segment, metric, n, sum, sum_squares,
                                      denominator_sum, denominator_sum_squares, sum_products, updated_at)
-SELECT $1, $2::uuid, variant, segment, metric, n, sum, sum_squares, denominator_sum, denominator_sum_squares,
+SELECT $1, experiment_id, variant, segment, metric, n, sum, sum_squares, denominator_sum, denominator_sum_squares,
        sum_products, now()
-  FROM pagelift_agg_cells
+  FROM pagelift_agg_cells2
 ON CONFLICT (shop_id, experiment_id, variant, segment, metric) DO UPDATE SET
   n = r.n + EXCLUDED.n, sum = r.sum + EXCLUDED.sum, sum_squares = r.sum_squares + EXCLUDED.sum_squares,
   denominator_sum = r.denominator_sum + EXCLUDED.denominator_sum,
@@ -303,22 +328,26 @@ ON CONFLICT (shop_id, experiment_id, variant, segment, metric) DO UPDATE SET
 
 constexpr const char* kDropEmptyCells = R"sql(
 DELETE FROM results_aggregates
- WHERE shop_id = $1 AND experiment_id = $2::uuid AND n = 0 AND sum = 0 AND sum_squares = 0 AND denominator_sum = 0
-   AND denominator_sum_squares = 0 AND sum_products = 0 AND pre_sum = 0 AND pre_sum_squares = 0
-   AND pre_sum_products = 0
+ WHERE shop_id = $1 AND experiment_id = ANY($2::uuid[]) AND n = 0 AND sum = 0 AND sum_squares = 0
+   AND denominator_sum = 0 AND denominator_sum_squares = 0 AND sum_products = 0 AND pre_sum = 0
+   AND pre_sum_squares = 0 AND pre_sum_products = 0
 )sql";
 
-// Without a lateness window (tests, benchmarks) the high marks read at the start are safe at once.
-constexpr const char* kAdvanceWatermark = R"sql(
+// The safe marks move to the high marks of at least one lateness window ago; without a lateness window (tests,
+// benchmarks) the high marks read at the start are safe at once.
+constexpr const char* kAdvanceWatermarks = R"sql(
 UPDATE experiment_aggregation SET
-  event_id_safe = CASE WHEN $6 = 0 THEN $4 WHEN $3 THEN event_id_high ELSE event_id_safe END,
-  event_id_high = CASE WHEN $3 THEN $4 ELSE event_id_high END,
-  assignment_seq_safe = CASE WHEN $6 = 0 THEN $5 WHEN $3 THEN assignment_seq_high ELSE assignment_seq_safe END,
-  assignment_seq_high = CASE WHEN $3 THEN $5 ELSE assignment_seq_high END,
-  high_at = CASE WHEN $3 THEN now() ELSE high_at END,
-  orders_since = now() - $6 * interval '1 second',
+  event_id_safe = CASE WHEN $5 = 0 THEN $3
+                       WHEN high_at <= now() - $5 * interval '1 second' THEN event_id_high ELSE event_id_safe END,
+  assignment_seq_safe = CASE WHEN $5 = 0 THEN $4
+                             WHEN high_at <= now() - $5 * interval '1 second' THEN assignment_seq_high
+                             ELSE assignment_seq_safe END,
+  event_id_high = CASE WHEN high_at <= now() - $5 * interval '1 second' THEN $3 ELSE event_id_high END,
+  assignment_seq_high = CASE WHEN high_at <= now() - $5 * interval '1 second' THEN $4 ELSE assignment_seq_high END,
+  high_at = CASE WHEN high_at <= now() - $5 * interval '1 second' THEN now() ELSE high_at END,
+  orders_since = now() - $5 * interval '1 second',
   last_run_at = now()
- WHERE shop_id = $1 AND experiment_id = $2::uuid
+ WHERE shop_id = $1 AND experiment_id = ANY($2::uuid[])
 )sql";
 
 constexpr const char* kActiveExperiments = R"sql(
@@ -327,6 +356,16 @@ SELECT shop_id::text, id::text FROM experiments
     OR (status IN ('stopped', 'completed') AND ended_at > now() - $1 * interval '1 hour')
  ORDER BY shop_id, id
 )sql";
+
+// {"a","b"} for a uuid[] parameter (ids are UUID text: nothing to escape).
+std::string PgArray(const std::vector<std::string>& ids) {
+  std::string out = "{";
+  for (const auto& id : ids) {
+    if (out.size() > 1) out += ',';
+    out += id;
+  }
+  return out + "}";
+}
 
 const char* BoolText(bool value) { return value ? "t" : "f"; }
 
@@ -350,24 +389,59 @@ std::vector<std::string> SplitSegments(std::string_view text) {
   return out;
 }
 
-struct VisitorData {
+// One visitor's membership of one experiment in a batch: their assignment (none: no longer a unit) and the values
+// stored by the last run (none: not counted yet).
+struct Membership {
   std::optional<Exposure> exposure;
-  std::vector<VisitorEvent> events;
-  std::vector<VisitorOrder> orders;
   std::optional<VisitorValues> stored;
 };
 
-// One batch of dirty visitors (anon_id in (low, high]): recompute, diff against the stored values, stage the changed
-// visitors and accumulate the cell deltas.
-void ProcessBatch(pqxx::work& tx, const Experiment& experiment, const std::string& low, const std::string& high,
-                  CellDeltas& deltas, AggregationReport& report) {
-  const std::string& shop_id = experiment.shop_id;
+struct VisitorData {
+  std::vector<VisitorEvent> events;
+  std::vector<VisitorOrder> orders;
+  std::map<std::size_t, Membership> experiments;  // index into the run's experiments
+};
+
+// The experiments of one run, their deltas and reports, in the order of the locked watermark rows.
+struct RunState {
+  std::vector<Experiment> experiments;
+  std::unordered_map<std::string, std::size_t> index;  // experiment id → position
+  std::vector<CellDeltas> deltas;
+  std::vector<AggregationReport> reports;
+};
+
+// One batch of dirty visitors (anon_id in (low, high]) of every experiment of the run: recompute, diff against the
+// stored values, stage the changed visitors and accumulate the cell deltas.
+void ProcessBatch(pqxx::work& tx, const std::string& shop_id, const std::string& low, const std::string& high,
+                  RunState& run) {
   std::unordered_map<std::string, VisitorData> visitors;
-  for (const auto& row : tx.exec_params(kBatchAssignments, shop_id, experiment.id, low, high)) {
-    visitors[row[0].as<std::string>()].exposure = Exposure{row[1].as<std::string>(), row[2].as<std::int64_t>()};
+  auto experiment_of = [&run](const pqxx::field& field) -> std::optional<std::size_t> {
+    const auto it = run.index.find(field.as<std::string>());
+    return it == run.index.end() ? std::nullopt : std::optional<std::size_t>(it->second);
+  };
+  for (const auto& row : tx.exec_params(kBatchAssignments, shop_id, low, high)) {
+    if (auto e = experiment_of(row[1])) {
+      visitors[row[0].as<std::string>()].experiments[*e].exposure =
+          Exposure{row[2].as<std::string>(), row[3].as<std::int64_t>()};
+    }
+  }
+  for (const auto& row : tx.exec_params(kBatchState, shop_id, low, high)) {
+    const auto e = experiment_of(row[1]);
+    if (!e) continue;
+    VisitorValues v;
+    v.variant = row[2].as<std::string>();
+    v.segments = SplitSegments(row[3].as<std::string>());
+    v.viewed = row[4].as<bool>();
+    v.added_to_cart = row[5].as<bool>();
+    v.began_checkout = row[6].as<bool>();
+    v.purchased = row[7].as<bool>();
+    v.revenue_cents = row[8].as<std::int64_t>();
+    v.orders = row[9].as<std::int32_t>();
+    visitors[row[0].as<std::string>()].experiments[*e].stored = std::move(v);
   }
   for (const auto& row : tx.exec_params(kBatchEvents, shop_id, low, high)) {
-    auto& data = visitors[row[0].as<std::string>()];
+    const auto it = visitors.find(row[0].as<std::string>());
+    if (it == visitors.end()) continue;  // dirty for no experiment of this run (cannot happen; cheap to guard)
     VisitorEvent event;
     event.event_id = row[1].as<std::string>();
     event.type = row[2].as<std::string>();
@@ -381,74 +455,75 @@ void ProcessBatch(pqxx::work& tx, const Experiment& experiment, const std::strin
     event.referrer = row[10].as<std::string>();
     event.order_id = row[11].as<std::string>();
     event.value_cents = ParseCents(row[12].as<std::string>());
-    data.events.push_back(std::move(event));
+    it->second.events.push_back(std::move(event));
   }
   for (const auto& row : tx.exec_params(BatchOrdersSql(), shop_id, low, high)) {
-    visitors[row[0].as<std::string>()].orders.push_back(
+    const auto it = visitors.find(row[0].as<std::string>());
+    if (it == visitors.end()) continue;
+    it->second.orders.push_back(
         VisitorOrder{row[1].as<std::string>(), row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
   }
-  for (const auto& row : tx.exec_params(kBatchState, shop_id, experiment.id, low, high)) {
-    VisitorValues v;
-    v.variant = row[1].as<std::string>();
-    v.segments = SplitSegments(row[2].as<std::string>());
-    v.viewed = row[3].as<bool>();
-    v.added_to_cart = row[4].as<bool>();
-    v.began_checkout = row[5].as<bool>();
-    v.purchased = row[6].as<bool>();
-    v.revenue_cents = row[7].as<std::int64_t>();
-    v.orders = row[8].as<std::int32_t>();
-    visitors[row[0].as<std::string>()].stored = std::move(v);
-  }
 
-  pqxx::stream_to staging(tx, "pagelift_agg_visitors",
-                          std::vector<std::string>{"anon_id", "remove", "variant", "segments", "viewed",
-                                                   "added_to_cart", "began_checkout", "purchased", "revenue_cents",
-                                                   "orders"});
+  pqxx::stream_to staging(tx, "pagelift_agg_visitors2",
+                          std::vector<std::string>{"experiment_id", "anon_id", "remove", "variant", "segments",
+                                                   "viewed", "added_to_cart", "began_checkout", "purchased",
+                                                   "revenue_cents", "orders"});
   for (auto& [anon_id, data] : visitors) {
-    std::optional<VisitorValues> current;
-    // A visitor counts once assigned to one of the experiment's variants (an exposure naming an unknown variant,
-    // e.g. from a stale script, is not a unit of this experiment).
-    if (data.exposure && experiment.VariantIndex(data.exposure->variant) >= 0) {
-      current = ComputeVisitorValues(experiment.id, *data.exposure, data.events, data.orders,
-                                     experiment.definition.guardrails.revenue_cap_cents);
+    for (auto& [e, member] : data.experiments) {
+      const Experiment& experiment = run.experiments[e];
+      AggregationReport& report = run.reports[e];
+      std::optional<VisitorValues> current;
+      // A visitor counts once assigned to one of the experiment's variants (an exposure naming an unknown variant,
+      // e.g. from a stale script, is not a unit of this experiment).
+      if (member.exposure && experiment.VariantIndex(member.exposure->variant) >= 0) {
+        current = ComputeVisitorValues(experiment.id, *member.exposure, data.events, data.orders,
+                                       experiment.definition.guardrails.revenue_cap_cents);
+      }
+      if (!member.exposure && !member.stored) continue;
+      ++report.visitors;
+      if (current == member.stored) continue;
+      ++report.changed;
+      if (member.stored) AddContribution(run.deltas[e], *member.stored, -1);
+      if (current) AddContribution(run.deltas[e], *current, +1);
+      const VisitorValues& v = current ? *current : *member.stored;
+      staging << std::make_tuple(experiment.id, anon_id, BoolText(!current), v.variant, JoinSegments(v.segments),
+                                 BoolText(v.viewed), BoolText(v.added_to_cart), BoolText(v.began_checkout),
+                                 BoolText(v.purchased), v.revenue_cents, v.orders);
     }
-    if (!data.exposure && !data.stored) continue;  // events of someone not in the experiment
-    ++report.visitors;
-    if (current == data.stored) continue;
-    ++report.changed;
-    if (data.stored) AddContribution(deltas, *data.stored, -1);
-    if (current) AddContribution(deltas, *current, +1);
-    const VisitorValues& v = current ? *current : *data.stored;
-    staging << std::make_tuple(anon_id, BoolText(!current), v.variant, JoinSegments(v.segments), BoolText(v.viewed),
-                               BoolText(v.added_to_cart), BoolText(v.began_checkout), BoolText(v.purchased),
-                               v.revenue_cents, v.orders);
   }
   staging.complete();
-  tx.exec_params(kRemoveVisitors, shop_id, experiment.id);
-  tx.exec_params(kUpsertVisitors, shop_id, experiment.id);
-  tx.exec("TRUNCATE pagelift_agg_visitors");
+  tx.exec_params(kRemoveVisitors, shop_id);
+  tx.exec_params(kUpsertVisitors, shop_id);
+  tx.exec("TRUNCATE pagelift_agg_visitors2");
 }
 
-void WriteCells(pqxx::work& tx, const Experiment& experiment, const CellDeltas& deltas, AggregationReport& report) {
+void WriteCells(pqxx::work& tx, const std::string& shop_id, const std::vector<std::string>& ids, RunState& run) {
+  std::int64_t staged = 0;
   {
-    pqxx::stream_to staging(tx, "pagelift_agg_cells",
-                            std::vector<std::string>{"variant", "segment", "metric", "n", "sum", "sum_squares",
-                                                     "denominator_sum", "denominator_sum_squares", "sum_products"});
-    for (const auto& [key, cell] : deltas) {
-      if (cell.IsZero()) continue;
-      const auto& [variant, segment, metric] = key;
-      const Scales scales = ScalesOf(metric);
-      staging << std::make_tuple(variant, segment, std::string(MetricName(metric)), cell.n,
-                                 FormatScaled(cell.sum, scales.sum), FormatScaled(cell.sum_squares, scales.sum_squares),
-                                 FormatScaled(cell.denominator_sum, 0), FormatScaled(cell.denominator_sum_squares, 0),
-                                 FormatScaled(cell.sum_products, scales.products));
-      ++report.cells;
+    pqxx::stream_to staging(tx, "pagelift_agg_cells2",
+                            std::vector<std::string>{"experiment_id", "variant", "segment", "metric", "n", "sum",
+                                                     "sum_squares", "denominator_sum", "denominator_sum_squares",
+                                                     "sum_products"});
+    for (std::size_t e = 0; e < run.experiments.size(); ++e) {
+      for (const auto& [key, cell] : run.deltas[e]) {
+        if (cell.IsZero()) continue;
+        const auto& [variant, segment, metric] = key;
+        const Scales scales = ScalesOf(metric);
+        staging << std::make_tuple(run.experiments[e].id, variant, segment, std::string(MetricName(metric)), cell.n,
+                                   FormatScaled(cell.sum, scales.sum),
+                                   FormatScaled(cell.sum_squares, scales.sum_squares),
+                                   FormatScaled(cell.denominator_sum, 0),
+                                   FormatScaled(cell.denominator_sum_squares, 0),
+                                   FormatScaled(cell.sum_products, scales.products));
+        ++run.reports[e].cells;
+        ++staged;
+      }
     }
     staging.complete();
   }
-  if (report.cells > 0) {
-    tx.exec_params(kApplyCells, experiment.shop_id, experiment.id);
-    tx.exec_params(kDropEmptyCells, experiment.shop_id, experiment.id);
+  if (staged > 0) {
+    tx.exec_params(kApplyCells, shop_id);
+    tx.exec_params(kDropEmptyCells, shop_id, PgArray(ids));
   }
 }
 
@@ -568,15 +643,22 @@ CellSums& CellSums::operator+=(const CellSums& o) {
 }
 
 void AddContribution(CellDeltas& deltas, const VisitorValues& values, int sign) {
-  std::vector<std::string_view> segments = {""};
-  for (const auto& s : values.segments) segments.push_back(s);
-  for (std::string_view segment : segments) {
-    for (Metric metric : kAllMetrics) {
-      CellSums cell = CellOf(values, metric);
-      if (sign < 0) cell = Negated(cell);
-      deltas[CellKey{values.variant, std::string(segment), metric}] += cell;
-    }
+  // A visitor's cells are the same in every segment they belong to: build them once, and one key per segment.
+  constexpr auto kMetrics = static_cast<std::size_t>(kMetricCount);
+  std::array<CellSums, kMetrics> cells;
+  for (std::size_t i = 0; i < kMetrics; ++i) {
+    cells[i] = CellOf(values, kAllMetrics[i]);
+    if (sign < 0) cells[i] = Negated(cells[i]);
   }
+  auto add = [&](std::string_view segment) {
+    CellKey key{values.variant, std::string(segment), kAllMetrics[0]};
+    for (std::size_t i = 0; i < kMetrics; ++i) {
+      std::get<2>(key) = kAllMetrics[i];
+      deltas[key] += cells[i];
+    }
+  };
+  add("");
+  for (const auto& s : values.segments) add(s);
 }
 
 std::string FormatScaled(Int128 value, int decimals) {
@@ -598,86 +680,116 @@ std::string FormatScaled(Int128 value, int decimals) {
 
 // ---- runs ------------------------------------------------------------------------------------------------------
 
-AggregationReport RunAggregation(db::Database& database, const std::string& shop_id, const std::string& experiment_id,
-                                 const AggregationOptions& options) {
+std::vector<AggregationReport> RunShopAggregation(db::Database& database, const std::string& shop_id,
+                                                  const std::vector<std::string>& experiment_ids,
+                                                  const AggregationOptions& options) {
+  std::vector<AggregationReport> skipped(experiment_ids.size());
+  for (auto& report : skipped) report.skipped = true;
+  if (experiment_ids.empty()) return skipped;
   const Repository repository(database);
-  // A separate short transaction, so that two first runs do not wait on each other's insert of the row.
-  database.Run([&](pqxx::work& tx) { tx.exec_params(kEnsureWatermark, shop_id, experiment_id); });
+  const std::string requested = PgArray(experiment_ids);
+  // A separate short transaction, so that two first runs do not wait on each other's insert of the rows.
+  database.Run([&](pqxx::work& tx) { tx.exec_params(kEnsureWatermarks, shop_id, requested); });
   return database.Run([&](pqxx::work& tx) {
-    AggregationReport report;
-    const pqxx::result mark = tx.exec_params(kLockWatermark, shop_id, experiment_id, options.lateness.count());
-    if (mark.empty()) {
-      report.skipped = true;
-      return report;
+    std::vector<AggregationReport> reports = skipped;
+    RunState run;
+    std::vector<std::string> locked;
+    tx.exec(kCreateTemp);
+    std::vector<std::tuple<std::string, std::int64_t, std::int64_t, std::string>> marks;
+    for (const auto& row : tx.exec_params(kLockWatermarks, shop_id, requested)) {
+      const std::string id = row[0].as<std::string>();
+      auto experiment = repository.Find(tx, shop_id, id);
+      if (!experiment) continue;  // deleted meanwhile
+      marks.emplace_back(id, row[1].as<std::int64_t>(), row[2].as<std::int64_t>(), row[3].as<std::string>());
+      run.index.emplace(id, run.experiments.size());
+      run.experiments.push_back(std::move(*experiment));
+      locked.push_back(id);
     }
-    const auto experiment = repository.Find(tx, shop_id, experiment_id);
-    if (!experiment) {
-      report.skipped = true;
-      return report;
+    if (run.experiments.empty()) return reports;
+    {
+      // A COPY holds the connection: written only after the reads above.
+      pqxx::stream_to staging(tx, "pagelift_agg_marks",
+                              std::vector<std::string>{"experiment_id", "event_safe", "assignment_safe",
+                                                       "orders_since"});
+      for (const auto& mark : marks) staging << mark;
+      staging.complete();
     }
-    const auto event_safe = mark[0][0].as<std::int64_t>();
-    const auto assignment_safe = mark[0][2].as<std::int64_t>();
-    const bool advance = mark[0][4].as<bool>();
-    const std::string orders_since = mark[0][5].as<std::string>();
+    run.deltas.resize(run.experiments.size());
+    run.reports.resize(run.experiments.size());
     const pqxx::result highs = tx.exec(kSequenceHighs);
     const auto event_high = highs[0][0].as<std::int64_t>();
     const auto assignment_high = highs[0][1].as<std::int64_t>();
 
-    tx.exec(kCreateTemp);
-    // On the first run every assigned visitor is dirty anyway: skip the scans of events and orders.
-    const bool everyone_is_new = assignment_safe == 0 && event_safe == 0;
-    if (everyone_is_new) {
-      tx.exec_params(DirtySql(true), shop_id, experiment_id, assignment_safe);
-    } else {
-      tx.exec_params(DirtySql(false), shop_id, experiment_id, assignment_safe, event_safe, orders_since);
+    tx.exec_params(kDirtyFromAssignments, shop_id);
+    // Experiments on their first run have every assigned visitor dirty already: they set no scan start, so a
+    // recomputation never scans the whole history.
+    const pqxx::result scan_from = tx.exec(
+        "SELECT min(event_safe), min(orders_since)::text FROM pagelift_agg_marks "
+        "WHERE event_safe <> 0 OR assignment_safe <> 0");
+    if (!scan_from[0][0].is_null()) {
+      tx.exec_params(DirtyFromEventsAndOrdersSql(), shop_id, scan_from[0][0].as<std::int64_t>(),
+                     scan_from[0][1].as<std::string>());
     }
 
-    CellDeltas deltas;
     std::string low;  // "" sorts before every anon_id (collect refuses empty ones)
     for (;;) {
       const pqxx::result batch = tx.exec_params(kNextBatch, low, options.visitors_per_batch);
       if (batch[0][1].as<std::int64_t>() == 0) break;
       const std::string high = batch[0][0].as<std::string>();
-      ProcessBatch(tx, *experiment, low, high, deltas, report);
+      ProcessBatch(tx, shop_id, low, high, run);
       low = high;
     }
-    WriteCells(tx, *experiment, deltas, report);
-    tx.exec_params(kAdvanceWatermark, shop_id, experiment_id, advance, event_high, assignment_high,
+    WriteCells(tx, shop_id, locked, run);
+    tx.exec_params(kAdvanceWatermarks, shop_id, PgArray(locked), event_high, assignment_high,
                    options.lateness.count());
-    return report;
+    for (std::size_t i = 0; i < experiment_ids.size(); ++i) {
+      if (auto it = run.index.find(experiment_ids[i]); it != run.index.end()) reports[i] = run.reports[it->second];
+    }
+    return reports;
   });
+}
+
+AggregationReport RunAggregation(db::Database& database, const std::string& shop_id, const std::string& experiment_id,
+                                 const AggregationOptions& options) {
+  return RunShopAggregation(database, shop_id, {experiment_id}, options)[0];
+}
+
+std::vector<AggregationReport> RecomputeShopAggregation(db::Database& database, const std::string& shop_id,
+                                                        const std::vector<std::string>& experiment_ids,
+                                                        const AggregationOptions& options) {
+  const std::string ids = PgArray(experiment_ids);
+  database.Run([&](pqxx::work& tx) {
+    for (const char* table : {"results_aggregates", "experiment_visitors", "experiment_aggregation"}) {
+      tx.exec_params(fmt::format("DELETE FROM {} WHERE shop_id = $1 AND experiment_id = ANY($2::uuid[])", table),
+                     shop_id, ids);
+    }
+  });
+  return RunShopAggregation(database, shop_id, experiment_ids, options);
 }
 
 AggregationReport RecomputeAggregation(db::Database& database, const std::string& shop_id,
                                        const std::string& experiment_id, const AggregationOptions& options) {
-  database.Run([&](pqxx::work& tx) {
-    tx.exec_params("DELETE FROM results_aggregates WHERE shop_id = $1 AND experiment_id = $2::uuid", shop_id,
-                   experiment_id);
-    tx.exec_params("DELETE FROM experiment_visitors WHERE shop_id = $1 AND experiment_id = $2::uuid", shop_id,
-                   experiment_id);
-    tx.exec_params("DELETE FROM experiment_aggregation WHERE shop_id = $1 AND experiment_id = $2::uuid", shop_id,
-                   experiment_id);
-  });
-  return RunAggregation(database, shop_id, experiment_id, options);
+  return RecomputeShopAggregation(database, shop_id, {experiment_id}, options)[0];
 }
 
 std::vector<AggregationReport> RunAggregationPass(db::Database& database, const AggregationOptions& options) {
-  const auto experiments = database.Run(db::TxOptions::ReadOnly(), [&](pqxx::work& tx) {
-    std::vector<std::pair<std::string, std::string>> out;
+  const auto shops = database.Run(db::TxOptions::ReadOnly(), [&](pqxx::work& tx) {
+    std::map<std::string, std::vector<std::string>> out;
     for (const auto& row : tx.exec_params(kActiveExperiments, options.finished_grace.count())) {
-      out.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+      out[row[0].as<std::string>()].push_back(row[1].as<std::string>());
     }
     return out;
   });
   std::vector<AggregationReport> reports;
-  for (const auto& [shop_id, experiment_id] : experiments) {
+  for (const auto& [shop_id, experiment_ids] : shops) {
     try {
-      reports.push_back(RunAggregation(database, shop_id, experiment_id, options));
+      auto shop_reports = RunShopAggregation(database, shop_id, experiment_ids, options);
+      reports.insert(reports.end(), shop_reports.begin(), shop_reports.end());
     } catch (const db::Unavailable&) {
       throw;
     } catch (const std::exception& e) {
-      // One experiment's failure (e.g. a hand-edited definition) must not stop the others.
-      log::Error("aggregation failed", {{"shop_id", shop_id}, {"experiment_id", experiment_id}, {"error", e.what()}});
+      // One shop's failure (e.g. a hand-edited definition) must not stop the others.
+      log::Error("aggregation failed", {{"shop_id", shop_id}, {"error", e.what()}});
     }
   }
   return reports;

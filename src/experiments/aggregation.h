@@ -124,16 +124,28 @@ struct AggregationReport {
   std::int64_t cells = 0;        // results_aggregates rows touched
 };
 
-// One incremental run for one experiment, in one transaction (the watermark row locked FOR UPDATE SKIP LOCKED, so a
-// concurrent worker skips instead of double-counting). Experiments that do not exist are skipped.
+// One incremental run over some experiments of one shop, in one transaction: the watermark rows locked FOR UPDATE
+// SKIP LOCKED (a concurrent worker skips those instead of double-counting), one scan of the shop's new assignments,
+// events and orders since the smallest watermark finds every dirty (experiment, visitor) pair, and the visitors are
+// recomputed in batches across experiments, so the cost follows the new data, not the history or the number of
+// experiments. Returns one report per requested id (skipped: locked elsewhere, or no such experiment).
+std::vector<AggregationReport> RunShopAggregation(db::Database& database, const std::string& shop_id,
+                                                  const std::vector<std::string>& experiment_ids,
+                                                  const AggregationOptions& options = {});
+
+// RunShopAggregation for one experiment.
 AggregationReport RunAggregation(db::Database& database, const std::string& shop_id, const std::string& experiment_id,
                                  const AggregationOptions& options = {});
 
-// Deletes the experiment's aggregates, visitor state and watermarks, then runs once: a recomputation from scratch.
+// Deletes the experiments' aggregates, visitor state and watermarks, then runs once: a recomputation from scratch.
+std::vector<AggregationReport> RecomputeShopAggregation(db::Database& database, const std::string& shop_id,
+                                                        const std::vector<std::string>& experiment_ids,
+                                                        const AggregationOptions& options = {});
 AggregationReport RecomputeAggregation(db::Database& database, const std::string& shop_id,
                                        const std::string& experiment_id, const AggregationOptions& options = {});
 
-// Runs every experiment that is running or paused, or stopped/completed within finished_grace, of every shop.
+// Runs every experiment that is running or paused, or stopped/completed within finished_grace: one
+// RunShopAggregation per shop.
 std::vector<AggregationReport> RunAggregationPass(db::Database& database, const AggregationOptions& options = {});
 
 }  // namespace pagelift::experiments
