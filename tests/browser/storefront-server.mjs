@@ -36,8 +36,9 @@ function cookies(req) {
   return out;
 }
 
-// `sdkDocument`, when given, is served for /apps/pagelift/v1/sdk/{id}.json instead of forwarding that request (the
-// proxy's SDK route is not there yet; the document's shape is src/experiments/sdk_document.h's).
+// `sdkDocument`, when given, is served for /apps/pagelift/v1/sdk/{id}.json instead of forwarding that request, so the
+// test controls the experiment without going through the experiments API (the document's shape is
+// src/experiments/sdk_document.h's); every other /apps/pagelift/ path, /v1/sdk included, is forwarded.
 export async function startStorefront({extensionDir, appUrl, shopDomain, shopPublicId, secret, sdkDocument}) {
   const engine = new Liquid({root: [join(extensionDir, 'blocks'), join(extensionDir, 'snippets')], extname: '.liquid'});
   engine.registerFilter('asset_url', (name) => `/assets/${name}`);
@@ -45,7 +46,7 @@ export async function startStorefront({extensionDir, appUrl, shopDomain, shopPub
   const embedSource = readFileSync(join(extensionDir, 'blocks/app-embed.liquid'), 'utf8')
     .replace(/{%-?\s*schema\s*-?%}[\s\S]*?{%-?\s*endschema\s*-?%}/, '');
   const carts = new Map();  // cart token -> {token, attributes, items}
-  const proxied = [];       // what the app proxy forwarded: {method, path, status}
+  const proxied = [];       // what the app proxy answered: {method, path, status, at (ms, when the request came)}
   const control = {failCollects: 0};  // the next n collect requests get a 503 (an outage between proxy and app)
 
   const cartOf = (req, res) => {
@@ -103,10 +104,11 @@ export async function startStorefront({extensionDir, appUrl, shopDomain, shopPub
         return send(res, 200, sdkDocument);
       }
       if (url.pathname.startsWith('/apps/pagelift/')) {
+        const at = Date.now();
         const body = await readBody(req);
         if (control.failCollects > 0 && url.pathname === '/apps/pagelift/v1/collect') {
           control.failCollects -= 1;
-          proxied.push({method: req.method, path: '/proxy/v1/collect', status: 503});
+          proxied.push({method: req.method, path: '/proxy/v1/collect', status: 503, at});
           res.writeHead(503, {'Content-Type': 'application/json', 'Retry-After': '1'});
           return res.end('{"error":{"code":"unavailable","message":"injected by the test"}}');
         }
@@ -120,7 +122,7 @@ export async function startStorefront({extensionDir, appUrl, shopDomain, shopPub
         const upstream = await fetch(`${appUrl}${path}?${query}`, {
           method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
         });
-        proxied.push({method: req.method, path, status: upstream.status});
+        proxied.push({method: req.method, path, status: upstream.status, at});
         return send(res, upstream.status, await upstream.text(), upstream.headers.get('content-type') || 'text/plain');
       }
       if (url.pathname === '/products/widget') {

@@ -235,7 +235,8 @@
   }
 
   // Sends the queue in batches; a 2xx or a client error (which no retry can fix) removes the batch, a network error,
-  // 429 or 5xx keeps it and retries with exponential backoff (2 s .. 64 s, with jitter).
+  // 429 or 5xx keeps it and retries with exponential backoff (2 s .. 64 s, with jitter), never sooner than the
+  // answer's Retry-After (the collector's rate limit and outages say when to come back).
   function flush() {
     if (sending || !started) return;
     var q = readQueue();
@@ -250,7 +251,7 @@
       keepalive: true,
       credentials: 'same-origin',
     }).then(function (r) {
-      if (r.status >= 500 || r.status === 429) throw 0;
+      if (r.status >= 500 || r.status === 429) throw +r.headers.get('Retry-After') || 0;
       return true;
     }).then(function () {
       retries = 0;
@@ -258,9 +259,10 @@
       forget(batch);
       sending = false;
       if (readQueue().length) flush();
-    }, function () {
+    }, function (retryAfter) {
       sending = false;
-      retryAt = now() + Math.min(64e3, FLUSH_MS * Math.pow(2, retries++)) * (0.75 + Math.random() / 2);
+      var backoff = Math.min(64e3, FLUSH_MS * Math.pow(2, retries++)) * (0.75 + Math.random() / 2);
+      retryAt = now() + Math.max(backoff, Math.min(600, retryAfter > 0 ? retryAfter : 0) * 1e3);
       schedule(retryAt - now());
     });
   }
