@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "api/admin_ui.h"
 #include "api/assign.h"
 #include "api/collect.h"
 #include "api/experiments.h"
@@ -187,6 +188,7 @@ int RunService(const Config& config, Mode mode) {
     api::RegisterAssignRoutes(router, database, experiment_repository);
     api::RegisterExperimentRoutes(router, shopify_component.auth_deps(), experiment_repository);
     api::RegisterSyncRoutes(router, shopify_component.auth_deps());
+    api::RegisterAdminUiRoutes(router, api::AdminUiOptionsFromEnvironment(shopify_component.app()));
     http::ServerOptions options;
     options.host = config.listen.host;
     options.port = config.listen.port;
