@@ -10,6 +10,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "http/responses.h"
+#include "shopify-sim/admin_frame.h"
 #include "shopify-sim/impl.h"
 #include "shopify/session_token.h"
 #include "shopify/shop_domain.h"
@@ -149,6 +150,9 @@ void Simulator::Impl::Start() {
       token_options);
   RegisterAdminRoutes();
   RegisterControlRoutes();
+  // The app's frame in a stand-in Shopify admin, and App Bridge's session tokens (admin_frame.h).
+  RegisterAdminFrameRoutes(router_, {options_.api_key, options_.api_secrets.front(),
+                                     options_.redirect_urls.empty() ? "" : options_.redirect_urls.front()});
 
   http::ServerOptions server_options;
   server_options.host = options_.host;
