@@ -11,6 +11,7 @@
 #include "api/assign.h"
 #include "api/collect.h"
 #include "api/experiments.h"
+#include "api/patches.h"
 #include "api/health.h"
 #include "api/proxy.h"
 #include "api/sdk.h"
@@ -29,6 +30,8 @@
 #include "experiments/sdk_document.h"
 #include "http/server.h"
 #include "jobs/scheduler.h"
+#include "recommend/autopilot.h"
+#include "recommend/patches.h"
 #include "shopify/sync_service.h"
 
 namespace pagelift::app {
@@ -172,6 +175,11 @@ int RunService(const Config& config, Mode mode) {
   std::optional<collect::Collector> collector;
   std::optional<http::Server> server;
   const experiments::Repository experiment_repository(database);
+  recommend::PatchService patch_service(database, shopify_sync.client());  // apply / roll back patches (issue 6)
+  recommend::Autopilot autopilot(database, patch_service, experiment_repository);
+  if (mode == Mode::kWorker || config.run_workers) {
+    scheduler.Every("autopilot", std::chrono::minutes(15), [&autopilot] { autopilot.RunPass(); });
+  }
   std::optional<experiments::SdkDocumentCache> sdk_cache;
   if (mode == Mode::kServe) {
     collector.emplace(database);
@@ -187,6 +195,7 @@ int RunService(const Config& config, Mode mode) {
     api::RegisterSdkRoutes(router, database, *sdk_cache);
     api::RegisterAssignRoutes(router, database, experiment_repository);
     api::RegisterExperimentRoutes(router, shopify_component.auth_deps(), experiment_repository);
+    api::RegisterPatchRoutes(router, shopify_component.auth_deps(), patch_service);
     api::RegisterSyncRoutes(router, shopify_component.auth_deps());
     api::RegisterAdminUiRoutes(router, api::AdminUiOptionsFromEnvironment(shopify_component.app()));
     http::ServerOptions options;
