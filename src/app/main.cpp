@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "app/commands.h"
+#include "app/lint_command.h"
 #include "app/sim_command.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -24,6 +25,7 @@ Commands:
   migrate   apply pending database migrations and exit
   demo      everything on a private PostgreSQL under ./var, for a first look
   rotate-keys  re-encrypt stored Shopify tokens under the first PAGELIFT_TOKEN_KEYS key
+  lint      audit a product export offline (bulk-operation JSONL or a products JSON array)
   stats     analyse an experiment from its sufficient statistics (JSON on stdin, JSON on stdout)
   shopify-sim  the Shopify simulator (OAuth, Admin GraphQL, bulk operations, webhooks) for tests and the demo
   version   print the version
@@ -77,6 +79,7 @@ Data: SIM_SHOPS (comma-separated, default demo-store.myshopify.com), SIM_SEED, S
 SIM_ORDERS (default 1000), SIM_EPOCH (RFC 3339 or "now"; default a fixed date). SIGTERM or SIGINT stops it.
 Endpoints and the control API: docs/simulator.md.
 )"},
+      {"lint", pagelift::app::kLintUsage},
       {"version", "Usage: pagelift version\n\nPrints the version.\n"},
   };
   return help;
@@ -102,6 +105,8 @@ int main(int argc, char** argv) {
     std::cerr << "pagelift: unknown command \"" << command << "\"\n\n" << kUsage;
     return 2;
   }
+  // lint takes a file and options of its own.
+  if (command == "lint") return pagelift::app::RunLintCommand(argc - 2, argv + 2, std::cin, std::cout, std::cerr);
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       std::cout << entry->second;
