@@ -11,6 +11,7 @@
 #include "api/assign.h"
 #include "api/collect.h"
 #include "api/experiments.h"
+#include "api/recommendations.h"
 #include "api/patches.h"
 #include "api/health.h"
 #include "api/proxy.h"
@@ -30,6 +31,7 @@
 #include "experiments/sdk_document.h"
 #include "http/server.h"
 #include "jobs/scheduler.h"
+#include "recommend/audit_service.h"
 #include "recommend/autopilot.h"
 #include "recommend/patches.h"
 #include "shopify/sync_service.h"
@@ -169,6 +171,10 @@ int RunService(const Config& config, Mode mode) {
   jobs::Scheduler scheduler;
   if (mode == Mode::kWorker || config.run_workers) ScheduleWorkers(scheduler, database, config);
   if (mode == Mode::kWorker || config.run_workers) shopify_sync.ScheduleReconcile(scheduler);
+  // The audit: recommend_audit jobs, and the watcher that re-audits shops whose cached products changed.
+  recommend::AuditService audit_service(database, config.shopify_api_key);
+  audit_service.Register(shopify_component.registry());
+  if (mode == Mode::kWorker || config.run_workers) audit_service.ScheduleWatcher(scheduler);
 
   http::Metrics metrics;
   http::Router router;
@@ -197,6 +203,7 @@ int RunService(const Config& config, Mode mode) {
     api::RegisterExperimentRoutes(router, shopify_component.auth_deps(), experiment_repository);
     api::RegisterPatchRoutes(router, shopify_component.auth_deps(), patch_service);
     api::RegisterSyncRoutes(router, shopify_component.auth_deps());
+    api::RegisterRecommendationRoutes(router, shopify_component.auth_deps(), audit_service);
     api::RegisterAdminUiRoutes(router, api::AdminUiOptionsFromEnvironment(shopify_component.app()));
     http::ServerOptions options;
     options.host = config.listen.host;
