@@ -10,9 +10,11 @@
 
 #include "core/log.h"
 #include "shopify/graphql_documents.h"
+#include "shopify/json_path.h"
 #include "shopify/oauth.h"
 #include "shopify/shops_repository.h"
 #include "shopify/sync_runs.h"
+#include "shopify/tombstones.h"
 
 namespace pagelift::shopify {
 namespace json = boost::json;
@@ -26,23 +28,8 @@ std::string DedupeKey(std::string_view shop_id, SyncKind kind) {
   return fmt::format("{}:{}", shop_id, SyncKindName(kind));
 }
 
-const json::value* At(const json::object& o, std::initializer_list<std::string_view> keys) {
-  const json::value* at = nullptr;
-  const json::object* current = &o;
-  for (auto key : keys) {
-    if (current == nullptr) return nullptr;
-    at = current->if_contains(key);
-    if (at == nullptr) return nullptr;
-    current = at->if_object();
-  }
-  return at;
-}
-
-std::optional<std::string> StringAt(const json::object& o, std::initializer_list<std::string_view> keys) {
-  const auto* v = At(o, keys);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
-}
+// Longer than Shopify's webhook retries (4 h) and a bulk result's life (7 days): no stale write can come after it.
+constexpr std::chrono::hours kTombstoneLifetime{24 * 30};
 
 bool Stopping(const std::function<bool()>& stopping) { return stopping && stopping(); }
 
@@ -141,7 +128,7 @@ void CacheWriter::Flush() {
   // idempotent, so a resumed one rewrites without duplicating).
   database_.Run([&](pqxx::work& tx) {
     if (kind_ == SyncKind::kProducts) {
-      catalog_.Upsert(tx, shop_id_, std::move(products_));
+      catalog_.Upsert(tx, shop_id_, std::move(products_), WriteMode::kReplace, run_id_);
     } else {
       orders_.Upsert(tx, shop_id_, std::move(orders_batch_));
     }
@@ -186,7 +173,7 @@ Result<std::string> BulkSync::StartBulkOperation(const ShopRef& shop, SyncKind k
   }
 }
 
-Result<std::optional<std::string>> BulkSync::AwaitCompletion(const ShopRef& shop, const std::string& id,
+Result<BulkSync::CompletedOperation> BulkSync::AwaitCompletion(const ShopRef& shop, const std::string& id,
                                                              const std::function<bool()>& stopping) {
   const auto deadline = std::chrono::steady_clock::now() + options_.max_wait;
   milliseconds delay = options_.poll_initial;
@@ -203,7 +190,7 @@ Result<std::optional<std::string>> BulkSync::AwaitCompletion(const ShopRef& shop
       }
       const auto& op = operation->get_object();
       const std::string status = StringAt(op, {"status"}).value_or("");
-      if (status == "COMPLETED") return StringAt(op, {"url"});
+      if (status == "COMPLETED") return CompletedOperation{StringAt(op, {"url"}), StringAt(op, {"createdAt"})};
       if (status == "FAILED" || status == "CANCELED" || status == "CANCELLED" || status == "EXPIRED") {
         return MakeError(ErrorCode::kUnavailable, fmt::format("bulk operation {}", status),
                          {{"id", id}, {"status", status}, {"error_code", StringAt(op, {"errorCode"}).value_or("")}});
@@ -289,20 +276,28 @@ Result<SyncSummary> BulkSync::Run(const ShopRef& shop, SyncKind kind, const std:
     return error;
   }
   SyncSummary summary;
-  if (completed->has_value()) {
+  if (completed->url) {
     database_.Run([&](pqxx::work& tx) { SetSyncRunState(tx, shop.id, run.id, "downloading"); });
-    auto ingested = Ingest(shop, kind, **completed, run.id);
+    auto ingested = Ingest(shop, kind, *completed->url, run.id);
     if (!ingested) return fail(std::move(ingested).error());
     summary = *ingested;
   }
   summary.bulk_operation_id = operation_id;
   database_.Run([&](pqxx::work& tx) {
+    // The result is the whole catalog as of the operation's creation: what it lacks was deleted in Shopify. Orders
+    // are not swept: the bulk result holds only the orders the scopes reach (60 days without read_all_orders), and
+    // older ones stay pagelift's attribution history.
+    if (kind == SyncKind::kProducts && completed->created_at) {
+      summary.removed = catalog_.RemoveUnseen(tx, shop.id, run.id, *completed->created_at);
+      PurgeTombstones(tx, kTombstoneLifetime);
+    }
     RecordSyncRunProgress(tx, shop.id, run.id, summary.objects, summary.errors);
     FinishSyncRun(tx, shop.id, run.id, "done", std::nullopt);
   });
   log::Info("bulk sync done", {{"shop", shop.domain},
                                {"kind", SyncKindName(kind)},
                                {"objects", summary.objects},
+                               {"removed", summary.removed},
                                {"errors", summary.errors}});
   return summary;
 }

@@ -62,6 +62,7 @@ class BulkOperationWaiter {
 struct SyncSummary {
   long long objects = 0;  // root objects written (products or orders)
   long long errors = 0;   // lines or objects skipped
+  long long removed = 0;  // cached products the completed sync did not see (deleted in Shopify)
   std::string bulk_operation_id;
 };
 
@@ -126,8 +127,11 @@ class BulkSync {
 
  private:
   Result<std::string> StartBulkOperation(const ShopRef& shop, SyncKind kind, const std::function<bool()>& stopping);
-  // The result URL once the operation completed (nullopt: it completed with no objects).
-  Result<std::optional<std::string>> AwaitCompletion(const ShopRef& shop, const std::string& bulk_operation_id,
+  struct CompletedOperation {
+    std::optional<std::string> url;         // nullopt: it completed with no objects
+    std::optional<std::string> created_at;  // Shopify's createdAt: the snapshot's time
+  };
+  Result<CompletedOperation> AwaitCompletion(const ShopRef& shop, const std::string& bulk_operation_id,
                                                      const std::function<bool()>& stopping);
 
   db::Database& database_;

@@ -7,34 +7,30 @@
 
 #include "core/time.h"
 #include "shopify/batch_json.h"
+#include "shopify/json_path.h"
+#include "shopify/tombstones.h"
 
 namespace pagelift::shopify {
 namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kUpsertReplace = "products_cache_upsert_replace";
-constexpr const char* kUpsertMerge = "products_cache_upsert_merge";
-constexpr const char* kDelete = "products_cache_delete";
-constexpr const char* kCount = "products_cache_count";
-
 std::string UpsertSql(std::string_view data_expression) {
   // One statement per batch: the rows travel as one JSON array parameter (no string-built SQL, one round trip).
+  // $3 is the sync run writing (NULL for webhooks, which keep the row's synced_run).
   return fmt::format(
-      "INSERT INTO products_cache (shop_id, product_id, handle, data, updated_at) "
-      "SELECT $1::uuid, r.product_id, r.handle, r.data, r.updated_at "
+      "INSERT INTO products_cache (shop_id, product_id, handle, data, updated_at, synced_run) "
+      "SELECT $1::uuid, r.product_id, r.handle, r.data, r.updated_at, $3::bigint "
       "FROM jsonb_to_recordset($2::jsonb) AS r(product_id text, handle text, data jsonb, updated_at timestamptz) "
+      "WHERE {} "
       "ON CONFLICT (shop_id, product_id) DO UPDATE "
-      "SET handle = excluded.handle, data = {}, updated_at = excluded.updated_at "
+      "SET handle = excluded.handle, data = {}, updated_at = excluded.updated_at, "
+      "    synced_run = coalesce(excluded.synced_run, products_cache.synced_run) "
       "WHERE excluded.updated_at >= products_cache.updated_at",
-      data_expression);
+      TombstoneAbsentSql(TombstoneKind::kProduct, "$1::uuid", "r.product_id"), data_expression);
 }
 
-std::optional<std::string> StringField(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
-}
+std::optional<std::string> StringField(const json::object& o, std::string_view key) { return StringAt(o, {key}); }
 
 // REST ids are numbers (or numeric strings); GraphQL wants gid://shopify/<Type>/<id>.
 std::optional<std::string> Gid(const json::object& o, std::string_view type) {
@@ -182,15 +178,20 @@ Result<ProductRecord> ProductFromRest(const json::object& p) {
   return ProductRecord{std::move(*id), std::move(*handle), std::move(d), std::move(*updated_at)};
 }
 
-CatalogRepository::CatalogRepository(db::Database& database) {
-  database.Prepare(kUpsertReplace, UpsertSql("excluded.data"));
-  database.Prepare(kUpsertMerge, UpsertSql("products_cache.data || excluded.data"));
-  database.Prepare(kDelete, "DELETE FROM products_cache WHERE shop_id = $1::uuid AND product_id = $2");
-  database.Prepare(kCount, "SELECT count(*) FROM products_cache WHERE shop_id = $1::uuid");
-}
+CatalogRepository::CatalogRepository(db::Database& database)
+    : upsert_replace_(database, "products_cache_upsert_replace", UpsertSql("excluded.data")),
+      upsert_merge_(database, "products_cache_upsert_merge", UpsertSql("products_cache.data || excluded.data")),
+      delete_(database, "products_cache_delete",
+              "DELETE FROM products_cache WHERE shop_id = $1::uuid AND product_id = $2"),
+      // Rows a completed full sync did not see, last written before its bulk operation started (a row written later
+      // was created or updated after the snapshot, or the snapshot's copy of it was stale and skipped).
+      remove_unseen_(database, "products_cache_remove_unseen",
+                     "DELETE FROM products_cache WHERE shop_id = $1::uuid AND synced_run IS DISTINCT FROM $2 "
+                     "AND updated_at < $3::timestamptz"),
+      count_(database, "products_cache_count", "SELECT count(*) FROM products_cache WHERE shop_id = $1::uuid") {}
 
 std::size_t CatalogRepository::Upsert(pqxx::work& tx, std::string_view shop_id, std::vector<ProductRecord> records,
-                                      WriteMode mode) const {
+                                      WriteMode mode, std::optional<std::int64_t> synced_run) const {
   if (records.empty()) return 0;
   const auto keep = KeepNewestPerKey(
       records, [](const ProductRecord& r) -> std::string_view { return r.product_id; },
@@ -204,17 +205,24 @@ std::size_t CatalogRepository::Upsert(pqxx::work& tx, std::string_view shop_id, 
                            {"data", std::move(r.data)},
                            {"updated_at", std::move(r.updated_at)}});
   }
-  const auto result = tx.exec_prepared(mode == WriteMode::kMerge ? kUpsertMerge : kUpsertReplace,
-                                       std::string(shop_id), batch.Finish());
+  const auto result = tx.exec_prepared(mode == WriteMode::kMerge ? upsert_merge_.name() : upsert_replace_.name(),
+                                       std::string(shop_id), batch.Finish(), synced_run);
   return static_cast<std::size_t>(result.affected_rows());
 }
 
 bool CatalogRepository::Delete(pqxx::work& tx, std::string_view shop_id, std::string_view product_id) const {
-  return tx.exec_prepared(kDelete, std::string(shop_id), std::string(product_id)).affected_rows() > 0;
+  AddTombstones(tx, shop_id, TombstoneKind::kProduct, {std::string(product_id)});
+  return tx.exec_prepared(delete_.name(), std::string(shop_id), std::string(product_id)).affected_rows() > 0;
+}
+
+long long CatalogRepository::RemoveUnseen(pqxx::work& tx, std::string_view shop_id, std::int64_t run_id,
+                                          std::string_view snapshot_at) const {
+  return static_cast<long long>(
+      tx.exec_prepared(remove_unseen_.name(), std::string(shop_id), run_id, std::string(snapshot_at)).affected_rows());
 }
 
 long long CatalogRepository::Count(pqxx::work& tx, std::string_view shop_id) const {
-  return tx.exec_prepared(kCount, std::string(shop_id))[0][0].as<long long>();
+  return tx.exec_prepared(count_.name(), std::string(shop_id))[0][0].as<long long>();
 }
 
 }  // namespace pagelift::shopify

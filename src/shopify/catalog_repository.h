@@ -10,6 +10,7 @@
 
 #include <boost/json/object.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 
 #include "core/error.h"
 #include "db/database.h"
+#include "db/statement.h"
 
 namespace pagelift::shopify {
 
@@ -48,11 +50,24 @@ class CatalogRepository {
 
   // Upserts the records in one statement (the batch is deduplicated by product id, newest kept). Returns how many
   // rows were inserted or updated (stale records are not counted).
+  // Tombstoned products (tombstones.h) are skipped. `synced_run`: the full sync writing them (RemoveUnseen).
   std::size_t Upsert(pqxx::work& tx, std::string_view shop_id, std::vector<ProductRecord> records,
-                     WriteMode mode = WriteMode::kReplace) const;
-  // products/delete. True when a row was removed.
+                     WriteMode mode = WriteMode::kReplace, std::optional<std::int64_t> synced_run = std::nullopt) const;
+  // products/delete: removes the row and leaves a tombstone, so no later write of the product lands. True when a row
+  // was removed.
   bool Delete(pqxx::work& tx, std::string_view shop_id, std::string_view product_id) const;
+  // After the completed full sync `run_id` whose bulk operation Shopify created at `snapshot_at` (RFC 3339): removes
+  // the products the result did not contain (deleted in Shopify; their webhook never came). Returns how many.
+  long long RemoveUnseen(pqxx::work& tx, std::string_view shop_id, std::int64_t run_id,
+                         std::string_view snapshot_at) const;
   long long Count(pqxx::work& tx, std::string_view shop_id) const;
+
+ private:
+  db::Statement upsert_replace_;
+  db::Statement upsert_merge_;
+  db::Statement delete_;
+  db::Statement remove_unseen_;
+  db::Statement count_;
 };
 
 }  // namespace pagelift::shopify

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "jobs/queue.h"
 #include "shopify/shops_repository.h"
+#include "shopify/tombstones.h"
 
 namespace pagelift::shopify {
 
@@ -151,12 +152,20 @@ Result<void> HandleCustomersRedact(db::Database& database, const WebhookDelivery
   }
   const std::string& shop_id = delivery.shop->id;
   const Customer customer = CustomerOf(delivery.payload);
-  const std::string order_ids = json::serialize(OrderIdForms(delivery.payload, "orders_to_redact"));
+  const json::array order_id_list = OrderIdForms(delivery.payload, "orders_to_redact");
+  const std::string order_ids = json::serialize(order_id_list);
   database.Run([&](pqxx::work& tx) {
     const std::string visitors = VisitorIds(tx, shop_id, order_ids, customer);
     const std::string gid = "gid://shopify/Customer/" + customer.id;
-    auto orders = tx.exec_params(std::string("DELETE FROM orders_cache WHERE ") + kCustomerOrders, shop_id,
-                                 order_ids, customer.id, gid, customer.email);
+    auto orders = tx.exec_params(std::string("DELETE FROM orders_cache WHERE ") + kCustomerOrders + " RETURNING order_id",
+                                 shop_id, order_ids, customer.id, gid, customer.email);
+    // A retried orders/paid or a later bulk sync must not bring the redacted orders back.
+    std::vector<std::string> redacted;
+    for (const auto& row : orders) redacted.push_back(row[0].as<std::string>());
+    for (const auto& id : order_id_list) {
+      if (id.is_string()) redacted.emplace_back(id.get_string());
+    }
+    AddTombstones(tx, shop_id, TombstoneKind::kOrder, redacted);
     auto events = tx.exec_params(
         "DELETE FROM events WHERE shop_id = $1::uuid AND anon_id IN (SELECT jsonb_array_elements_text($2::jsonb))",
         shop_id, visitors);

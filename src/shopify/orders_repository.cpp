@@ -8,36 +8,17 @@
 #include "core/time.h"
 #include "shopify/attribution.h"
 #include "shopify/batch_json.h"
+#include "shopify/json_path.h"
+#include "shopify/tombstones.h"
 
 namespace pagelift::shopify {
 namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kUpsert = "orders_cache_upsert";
-constexpr const char* kCount = "orders_cache_count";
-
-const json::value* Path(const json::object& o, std::initializer_list<std::string_view> keys) {
-  const json::value* at = nullptr;
-  const json::object* current = &o;
-  for (auto key : keys) {
-    if (current == nullptr) return nullptr;
-    at = current->if_contains(key);
-    if (at == nullptr) return nullptr;
-    current = at->if_object();
-  }
-  return at;
-}
-
-std::optional<std::string> StringAt(const json::object& o, std::initializer_list<std::string_view> keys) {
-  const auto* v = Path(o, keys);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
-}
-
 // Money as Shopify sends it: a string; an integer is accepted, a floating-point number is not (its text is lossy).
 std::optional<std::string> AmountAt(const json::object& o, std::initializer_list<std::string_view> keys) {
-  const auto* v = Path(o, keys);
+  const auto* v = JsonAt(o, keys);
   if (v == nullptr) return std::nullopt;
   if (v->is_string() && IsDecimalAmount(v->get_string())) return std::string(v->get_string());
   if (v->is_int64()) return std::to_string(v->get_int64());
@@ -112,20 +93,22 @@ Result<OrderRecord> OrderFromRest(const json::object& p) {
   return Finish(std::move(r));
 }
 
-OrdersRepository::OrdersRepository(db::Database& database) {
-  database.Prepare(
-      kUpsert,
-      "INSERT INTO orders_cache (shop_id, order_id, total, subtotal, line_count, created_at, updated_at, attribution) "
+OrdersRepository::OrdersRepository(db::Database& database)
+    : upsert_(
+          database, "orders_cache_upsert",
+          "INSERT INTO orders_cache (shop_id, order_id, total, subtotal, line_count, created_at, updated_at, attribution) "
       "SELECT $1::uuid, r.order_id, r.total::numeric, r.subtotal::numeric, r.line_count, r.created_at, r.updated_at, "
       "       r.attribution "
       "FROM jsonb_to_recordset($2::jsonb) AS r(order_id text, total text, subtotal text, line_count int, "
       "                                        created_at timestamptz, updated_at timestamptz, attribution jsonb) "
+      "WHERE " +
+          TombstoneAbsentSql(TombstoneKind::kOrder, "$1::uuid", "r.order_id") +
+          " "
       "ON CONFLICT (shop_id, order_id) DO UPDATE "
       "SET total = excluded.total, subtotal = excluded.subtotal, line_count = excluded.line_count, "
       "    updated_at = excluded.updated_at, attribution = excluded.attribution "
-      "WHERE excluded.updated_at >= orders_cache.updated_at");
-  database.Prepare(kCount, "SELECT count(*) FROM orders_cache WHERE shop_id = $1::uuid");
-}
+          "WHERE excluded.updated_at >= orders_cache.updated_at"),
+      count_(database, "orders_cache_count", "SELECT count(*) FROM orders_cache WHERE shop_id = $1::uuid") {}
 
 std::size_t OrdersRepository::Upsert(pqxx::work& tx, std::string_view shop_id, std::vector<OrderRecord> records) const {
   if (records.empty()) return 0;
@@ -144,11 +127,11 @@ std::size_t OrdersRepository::Upsert(pqxx::work& tx, std::string_view shop_id, s
                            {"updated_at", std::move(r.updated_at)},
                            {"attribution", std::move(r.attribution)}});
   }
-  return static_cast<std::size_t>(tx.exec_prepared(kUpsert, std::string(shop_id), batch.Finish()).affected_rows());
+  return static_cast<std::size_t>(tx.exec_prepared(upsert_.name(), std::string(shop_id), batch.Finish()).affected_rows());
 }
 
 long long OrdersRepository::Count(pqxx::work& tx, std::string_view shop_id) const {
-  return tx.exec_prepared(kCount, std::string(shop_id))[0][0].as<long long>();
+  return tx.exec_prepared(count_.name(), std::string(shop_id))[0][0].as<long long>();
 }
 
 }  // namespace pagelift::shopify

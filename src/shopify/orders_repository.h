@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "db/database.h"
+#include "db/statement.h"
 
 namespace pagelift::shopify {
 
@@ -39,9 +40,13 @@ class OrdersRepository {
  public:
   explicit OrdersRepository(db::Database& database);
 
-  // One statement per batch; stale records are skipped. Returns rows inserted or updated.
+  // One statement per batch; stale records and tombstoned orders (redacted customers') are skipped. Returns rows inserted or updated.
   std::size_t Upsert(pqxx::work& tx, std::string_view shop_id, std::vector<OrderRecord> records) const;
   long long Count(pqxx::work& tx, std::string_view shop_id) const;
+
+ private:
+  db::Statement upsert_;
+  db::Statement count_;
 };
 
 }  // namespace pagelift::shopify

@@ -1,119 +1,25 @@
 // Bulk sync and the catalog/order webhooks against a migrated test database and the in-process Shopify simulator
 // (tools/shopify-sim): 2,000 products and 5,000 orders arrive complete and exactly once under the simulator's cost
 // throttling and injected 5xx; stale webhooks never overwrite newer rows; userErrors come back as typed errors.
-#include <gtest/gtest.h>
-
-#include <boost/json.hpp>
-#include <memory>
 #include <set>
-#include <string>
 
-#include "db/database.h"
-#include "shopify-sim/simulator.h"
-#include "shopify/admin_client.h"
-#include "shopify/bulk_sync.h"
 #include "shopify/graphql_documents.h"
-#include "shopify/oauth.h"
 #include "shopify/sync_runs.h"
 #include "shopify/webhook_handlers.h"
-#include "support/http_client.h"
-#include "support/test_database.h"
+#include "sync_harness.h"
 
 namespace pagelift::testing {
 namespace {
-namespace json = boost::json;
-using namespace std::chrono_literals;
 
 constexpr const char* kShop = "sync-shop.myshopify.com";
 constexpr int kProducts = 2000;
 constexpr int kOrders = 5000;
 
-class SyncTest : public ::testing::Test {
+class SyncTest : public SyncHarness {
  protected:
-  static void SetUpTestSuite() {
-    shopify_sim::SimulatorOptions options;
-    options.shops = {kShop};
-    options.products = kProducts;
-    options.orders = kOrders;
-    options.bulk_running_after = 20ms;
-    options.bulk_completed_after = 200ms;
-    sim_ = new shopify_sim::Simulator(options);
-    sim_->Start();
-    // The access token, the way pagelift gets one: a session token exchanged at the token endpoint.
-    HttpClient control(sim_->port());
-    const auto session = control.Request("POST", std::string("/_sim/shops/") + kShop + "/session-token", "");
-    ASSERT_EQ(session.status, 200) << session.body;
-    shopify::AppCredentials app;
-    app.api_key = "sim-api-key";
-    app.secrets = {"sim-api-secret"};
-    app.api_version = "2026-10";
-    app.admin_base_url = sim_->base_url();
-    auto tokens = shopify::ExchangeSessionToken(app, kShop, json::parse(session.body).at("token").as_string());
-    ASSERT_TRUE(tokens.ok()) << tokens.error().message;
-    token_ = new std::string(tokens->access_token);
-  }
-  static void TearDownTestSuite() {
-    delete sim_;
-    delete token_;
-    sim_ = nullptr;
-    token_ = nullptr;
-  }
-
-  SyncTest() : database_(tdb_.conninfo(), 4) {
-    shop_id_ = database_.Run([](pqxx::work& tx) {
-      return tx.exec_params("INSERT INTO shops (domain, access_token_enc) VALUES ($1, '\\x00') RETURNING id", kShop)[0][0]
-          .as<std::string>();
-    });
-    shopify::TokenProvider tokens;
-    tokens.access_token = [](const std::string&) -> Result<std::string> { return *token_; };
-    shopify::AdminClientOptions options;
-    options.admin_base_url = sim_->base_url();
-    options.backoff_base = 50ms;
-    client_ = std::make_unique<shopify::AdminClient>(shopify::MakeCurlTransport(), tokens, options);
-    shopify::BulkSyncOptions sync_options;
-    sync_options.poll_initial = 50ms;
-    sync_options.poll_max = 400ms;
-    sync_options.in_progress_retry = 100ms;
-    sync_ = std::make_unique<shopify::BulkSync>(database_, *client_, sync_options);
-    Control("faults", json::object{{"reset", true}});
-  }
-
-  json::object Control(const std::string& what, const json::object& body = {}) {
-    HttpClient control(sim_->port());
-    const auto result = body.empty() && what == "state"
-                            ? control.Get(std::string("/_sim/shops/") + kShop + "/" + what)
-                            : control.Request("POST", std::string("/_sim/shops/") + kShop + "/" + what,
-                                              json::serialize(body), {{"content-type", "application/json"}});
-    EXPECT_EQ(result.status, 200) << result.body;
-    return json::parse(result.body).as_object();
-  }
-
-  long long Count(const std::string& sql) {
-    return database_.Run([&](pqxx::work& tx) { return tx.exec_params(sql, shop_id_)[0][0].as<long long>(); });
-  }
-
-  shopify::WebhookDelivery Delivery(std::string topic, json::value payload) {
-    shopify::WebhookDelivery d;
-    d.webhook_id = "wh-" + topic;
-    d.topic = std::move(topic);
-    d.shop_domain = kShop;
-    d.payload = std::move(payload);
-    d.shop = shopify::WebhookShop{shop_id_, "public", true};
-    return d;
-  }
-
-  static shopify_sim::Simulator* sim_;
-  static std::string* token_;
-  TestDatabase tdb_;
-  db::Database database_;
-  std::string shop_id_;
-  std::unique_ptr<shopify::AdminClient> client_;
-  std::unique_ptr<shopify::BulkSync> sync_;
-  const shopify::ShopRef shop() const { return {shop_id_, kShop}; }
+  static void SetUpTestSuite() { StartSimulator(kShop, kProducts, kOrders); }
+  static void TearDownTestSuite() { StopSimulator(); }
 };
-
-shopify_sim::Simulator* SyncTest::sim_ = nullptr;
-std::string* SyncTest::token_ = nullptr;
 
 TEST_F(SyncTest, ProductsAndOrdersArriveCompleteAndOnceUnderThrottlingAndFaults) {
   // A nearly empty bucket and failing requests: the client paces, retries, and loses nothing.
