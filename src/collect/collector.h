@@ -14,6 +14,7 @@
 #include "collect/event.h"
 #include "collect/event_store.h"
 #include "collect/metrics.h"
+#include "collect/rate_limiter.h"
 #include "collect/writer.h"
 #include "core/error.h"
 #include "db/database.h"
@@ -22,11 +23,13 @@ namespace pagelift::collect {
 
 struct CollectorOptions {
   WriterOptions writer;
-  // Shops are looked up by public id once and remembered: an uninstalled shop keeps being accepted for at most
-  // shop_ttl, an unknown id is re-checked after unknown_shop_ttl (a shop installed a moment ago).
+  // Shops are looked up by public id once and remembered for shop_ttl (the id → shops.id mapping does not change);
+  // whether the shop is still installed is checked again by every group commit, so an uninstall takes effect at
+  // once. An unknown id is re-checked after unknown_shop_ttl (a shop installed a moment ago).
   std::chrono::seconds shop_ttl{60};
   std::chrono::seconds unknown_shop_ttl{5};
   size_t max_cached_shops = 100000;  // the cache is cleared when it reaches this (random ids cannot grow it forever)
+  RateLimit rate_limit;              // per shop, counted in events (valid and rejected alike: both cost us)
 };
 
 struct CollectOutcome {
@@ -42,7 +45,7 @@ class Collector {
   Collector& operator=(const Collector&) = delete;
 
   // Stores the batch's valid events; resumes only after they are committed. Errors: kForbidden "unknown shop" when the
-  // public id names no installed shop. Throws db::Unavailable (→ 503 + Retry-After) when the queue is full or
+  // public id names no installed shop; kTooManyRequests (with retry_after_seconds) when the shop is over its rate. Throws db::Unavailable (→ 503 + Retry-After) when the queue is full or
   // PostgreSQL is unreachable.
   // Takes the batch's events (they are stored); the caller keeps shop and rejections.
   boost::asio::awaitable<Result<CollectOutcome>> Collect(const std::string& shop_public_id, std::vector<Event> events,
@@ -59,6 +62,7 @@ class Collector {
 
  private:
   boost::asio::awaitable<std::optional<ShopId>> ResolveShop(const std::string& public_id);
+  void ForgetShop(const std::string& public_id);
 
   struct CachedShop {
     std::optional<ShopId> shop;
@@ -69,6 +73,7 @@ class Collector {
   CollectorOptions options_;
   EventStore store_;
   CollectMetrics metrics_;
+  ShopRateLimiter rate_limiter_;
   Writer writer_;
   std::mutex shops_mutex_;
   std::unordered_map<std::string, CachedShop> shops_;

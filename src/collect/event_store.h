@@ -30,6 +30,9 @@ struct ShopBatch {
   ShopBatch(const ShopId& s, std::span<const Event> e) : shop(&s), events(e) {}
 };
 
+// Insert's answer for a batch whose shop is not (or no longer) installed: nothing of it was stored.
+inline constexpr size_t kShopNotInstalled = static_cast<size_t>(-1);
+
 class EventStore {
  public:
   // Registers the prepared statements with the pool.
@@ -39,9 +42,12 @@ class EventStore {
   std::optional<ShopId> FindInstalledShop(pqxx::work& tx, std::string_view public_id) const;
 
   // Copies every batch's events into a per-connection staging table, inserts them into `events` skipping events that
-  // are already stored (same shop, id and ts; also repeats inside the batches), and records an assignment for each
-  // exposure that names an experiment of its shop (by UUID) and a variant, the earliest exposure winning.
-  // Returns, per batch, how many of its events were newly inserted (the rest are duplicates).
+  // are already stored (same shop, id and ts: ON CONFLICT DO NOTHING) and repeats inside the batches (removed in C++
+  // before the COPY, the first copy winning), and records an assignment for each exposure that names an experiment of
+  // its shop (by UUID) and a variant, the earliest exposure winning.
+  // Batches of a shop that is not installed at commit time (checked in the same transaction, so an uninstall is seen
+  // at once, whatever the collector's shop cache says) are skipped.
+  // Returns, per batch, how many of its events were newly inserted (the rest are duplicates), or kShopNotInstalled.
   std::vector<size_t> Insert(pqxx::work& tx, std::span<const ShopBatch> batches) const;
 };
 

@@ -60,6 +60,7 @@ void CollectMetrics::Append(std::string& out, size_t queued_events, size_t queue
   out += fmt::format("pagelift_collect_requests_refused_total{{cause=\"unknown_shop\"}} {}\n",
                      unknown_shop_requests_.load());
   out += fmt::format("pagelift_collect_requests_refused_total{{cause=\"queue_full\"}} {}\n", overloaded_.load());
+  out += fmt::format("pagelift_collect_requests_refused_total{{cause=\"rate_limited\"}} {}\n", rate_limited_.load());
   out += "# HELP pagelift_collect_commit_failures_total Group commits that failed (their requests got 503 or 500).\n"
          "# TYPE pagelift_collect_commit_failures_total counter\n";
   out += fmt::format("pagelift_collect_commit_failures_total {}\n", commit_failures_.load());

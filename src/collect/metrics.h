@@ -40,6 +40,7 @@ class CollectMetrics {
   void AddBotRequest() { bot_requests_.fetch_add(1); }
   void AddUnknownShopRequest() { unknown_shop_requests_.fetch_add(1); }
   void AddOverloaded() { overloaded_.fetch_add(1); }
+  void AddRateLimited() { rate_limited_.fetch_add(1); }
   void ObserveCommit(size_t requests, size_t events, double seconds);
   void AddCommitFailure() { commit_failures_.fetch_add(1); }
 
@@ -53,6 +54,7 @@ class CollectMetrics {
   std::atomic<unsigned long long> bot_requests_{0};
   std::atomic<unsigned long long> unknown_shop_requests_{0};
   std::atomic<unsigned long long> overloaded_{0};
+  std::atomic<unsigned long long> rate_limited_{0};
   std::atomic<unsigned long long> commit_failures_{0};
   Histogram commit_events_;
   Histogram commit_requests_;

@@ -130,7 +130,7 @@ void Writer::Commit(std::vector<std::unique_ptr<Pending>>& group) {
   if (!failure) {
     metrics_.ObserveCommit(group.size(), events, seconds);
     for (size_t i = 0; i < group.size(); ++i) {
-      metrics_.AddStored(inserted[i], batches[i].events.size() - inserted[i]);
+      if (inserted[i] != kShopNotInstalled) metrics_.AddStored(inserted[i], batches[i].events.size() - inserted[i]);
       Release(1, batches[i].events.size());
       group[i]->complete(nullptr, inserted[i]);
     }

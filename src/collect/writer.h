@@ -50,7 +50,8 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  // Stores `events` for `shop` with the next group commit and returns how many were new (the rest were duplicates).
+  // Stores `events` for `shop` with the next group commit and returns how many were new (the rest were duplicates),
+  // or kShopNotInstalled when the shop was uninstalled (nothing stored).
   // The Writer owns the events until they are committed, so a request that is torn down while it waits (server
   // shutdown) leaves nothing dangling behind.
   // Throws db::Unavailable when the queue is full or the Writer stopped (nothing stored) and when the commit failed

@@ -293,6 +293,59 @@ TEST_F(CollectRouteTest, MetricsCountStoredDuplicateRejectedAndBotTraffic) {
   EXPECT_EQ(Sample("pagelift_collect_commit_failures_total"), 0);
 }
 
+TEST_F(CollectRouteTest, AShopOverItsRateGets429WithRetryAfterAndOtherShopsAreUnaffected) {
+  database_.Run([](pqxx::work& tx) {
+    tx.exec("INSERT INTO shops (domain, public_id, access_token_enc) VALUES ('b.myshopify.com', 'othershop0001', '\\x00')");
+  });
+  collect::CollectorOptions options;
+  options.rate_limit = collect::RateLimit{1, 500};  // one event per second; a bucket of one full batch
+  StartServer(options);
+  ASSERT_EQ(Post(Body(Events(700, 500))).status, 200);
+
+  // The bucket is empty: 50 more events need about 50 s of refill (less whatever time the test took so far).
+  const auto refused = Post(Body(Events(1200, 50)));
+  ASSERT_EQ(refused.status, 429) << refused.body;
+  const int retry_after = std::stoi(refused.headers.at("retry-after"));
+  EXPECT_GE(retry_after, 30);
+  EXPECT_LE(retry_after, 50);
+  const auto error = Parse(refused).at("error").as_object();
+  EXPECT_EQ(error.at("code"), "too_many_requests");
+  EXPECT_EQ(error.at("details").at("shop"), kShopPublicId);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 500);  // nothing of the refused request was stored
+  EXPECT_EQ(Sample("pagelift_collect_requests_refused_total{cause=\"rate_limited\"}"), 1);
+
+  // Another shop has its own bucket.
+  const auto other = Post(Body(Events(1300, 500), "othershop0001"));
+  ASSERT_EQ(other.status, 200) << other.body;
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 1000);
+}
+
+TEST_F(CollectRouteTest, AnUninstallTakesEffectAtOnceDespiteTheShopCache) {
+  collect::CollectorOptions options;
+  options.unknown_shop_ttl = std::chrono::seconds(0);
+  StartServer(options);
+  ASSERT_EQ(Post(Body(Events(800, 2))).status, 200);  // the shop is now cached for a minute
+  const auto set_uninstalled = [this](const char* value) {
+    database_.Run([value](pqxx::work& tx) {
+      tx.exec_params("UPDATE shops SET uninstalled_at = " + std::string(value) + " WHERE public_id = $1",
+                     kShopPublicId);
+    });
+  };
+  set_uninstalled("now()");
+  const auto refused = Post(Body(Events(810, 2)));
+  ASSERT_EQ(refused.status, 403) << refused.body;
+  EXPECT_EQ(Parse(refused).at("error").at("message"), "unknown shop");
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 2);
+  EXPECT_EQ(Sample("pagelift_collect_requests_refused_total{cause=\"unknown_shop\"}"), 1);
+  EXPECT_EQ(Sample("pagelift_collect_events_total{outcome=\"stored\"}"), 2);
+
+  set_uninstalled("NULL");  // reinstalled
+  const auto accepted = Post(Body(Events(810, 2)));
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(Parse(accepted).at("duplicates"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 4);
+}
+
 TEST_F(CollectRouteTest, StopCommitsWhatIsQueuedThenRefuses) {
   StartServer(OneFlusher());
   auto lock = std::make_unique<EventsLock>(tdb_.conninfo());
