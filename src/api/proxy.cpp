@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "api/collect.h"
+#include "api/sdk.h"
 #include "http/responses.h"
 #include "shopify/signatures.h"
 
@@ -56,6 +57,14 @@ class ShopDirectory {
   std::unordered_map<std::string, Entry> cache_;
 };
 
+// Built outside the coroutines (g++ 12 mishandles braced initialisers in coroutine bodies; docs/decisions.md).
+Error UnknownShop(const std::string& domain) {
+  return MakeError(ErrorCode::kForbidden, "unknown shop", {{"shop", domain}});
+}
+Error OtherShop(const std::string& public_id) {
+  return MakeError(ErrorCode::kForbidden, "the path names another shop than the request", {{"shop", public_id}});
+}
+
 std::string_view RawQuery(const http::Request& request) {
   const std::string_view target = request.target();
   const size_t question = target.find('?');
@@ -73,25 +82,52 @@ Result<shopify::AppProxyRequest> VerifyProxyRequest(const http::Request& request
   return shopify::VerifyAppProxyQuery(raw, secrets, std::chrono::system_clock::now());
 }
 
+// The shop a proxied request is for: the signature is checked, then the verified domain is resolved to the public id
+// (401 unsigned or bad signature, 403 a shop that is not installed).
+struct ProxyContext {
+  std::shared_ptr<ShopDirectory> shops;
+  std::vector<std::string> secrets;
+
+  boost::asio::awaitable<Result<std::string>> VerifiedShop(const http::Request& request) const {
+    auto proxy = VerifyProxyRequest(request, secrets);
+    if (!proxy) co_return proxy.error();
+    auto public_id = co_await shops->PublicId(proxy->shop);
+    if (!public_id) co_return UnknownShop(proxy->shop);
+    co_return *public_id;
+  }
+};
+
 }  // namespace
 
 void RegisterProxyRoutes(http::Router& router, db::Database& database, collect::Collector& collector,
-                         std::vector<std::string> secrets) {
-  auto shops = std::make_shared<ShopDirectory>(database);
+                         experiments::SdkDocumentCache& sdk_cache, std::vector<std::string> secrets) {
+  auto proxy = std::make_shared<const ProxyContext>(ProxyContext{std::make_shared<ShopDirectory>(database),
+                                                                 std::move(secrets)});
   router.Add(
       http::Verb::post, "/proxy/v1/collect",
-      [&collector, shops, secrets = std::move(secrets)](
-          http::Request& request, http::RequestContext& context) -> boost::asio::awaitable<http::Response> {
-        auto proxy = VerifyProxyRequest(request, secrets);
-        if (!proxy) co_return http::ErrorResponse(proxy.error());
-        auto public_id = co_await shops->PublicId(proxy->shop);
-        if (!public_id) {
-          co_return http::ErrorResponse(MakeError(ErrorCode::kForbidden, "unknown shop", {{"shop", proxy->shop}}));
-        }
+      [&collector, proxy](http::Request& request,
+                          http::RequestContext& context) -> boost::asio::awaitable<http::Response> {
+        auto public_id = co_await proxy->VerifiedShop(request);
+        if (!public_id) co_return http::ErrorResponse(public_id.error());
         context.shop = *public_id;
         co_return co_await HandleCollect(collector, request, context, *public_id);
       },
       CollectRouteOptions());
+
+  // The storefront script asks for {prefix}/v1/sdk/{its shop's public id}.json; through the proxy the shop is the
+  // verified one, so a path naming another shop is refused and the bare /proxy/v1/sdk works too.
+  auto sdk = [&database, &sdk_cache, proxy](http::Request& request,
+                                            http::RequestContext& context) -> boost::asio::awaitable<http::Response> {
+    auto public_id = co_await proxy->VerifiedShop(request);
+    if (!public_id) co_return http::ErrorResponse(public_id.error());
+    if (const auto named = context.params.find("shop_public_id");
+        named != context.params.end() && named->second != *public_id) {
+      co_return http::ErrorResponse(OtherShop(*public_id));
+    }
+    co_return co_await HandleSdk(database, sdk_cache, request, context, *public_id);
+  };
+  router.Add(http::Verb::get, "/proxy/v1/sdk", sdk);
+  router.Add(http::Verb::get, "/proxy/v1/sdk/{shop_public_id}.json", sdk);
 }
 
 }  // namespace pagelift::api

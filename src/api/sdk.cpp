@@ -6,24 +6,16 @@
 
 namespace pagelift::api {
 
+namespace {
+
 using Field = boost::beast::http::field;
 
-void AddStorefrontCors(http::Response& response) {
+void SetStorefrontHeaders(http::Response& response) {
   response.set(Field::access_control_allow_origin, "*");
   response.set(Field::vary, "Accept-Encoding");
 }
 
-void RegisterStorefrontPreflight(http::Router& router, const std::string& pattern, const std::string& methods) {
-  router.Add(http::Verb::options, pattern,
-             [methods](http::Request&, http::RequestContext&) -> boost::asio::awaitable<http::Response> {
-               http::Response response{http::Status::no_content, 11};
-               AddStorefrontCors(response);
-               response.set(Field::access_control_allow_methods, methods);
-               response.set(Field::access_control_allow_headers, "Content-Type, If-None-Match");
-               response.set(Field::access_control_max_age, "86400");
-               co_return response;
-             });
-}
+}  // namespace
 
 boost::asio::awaitable<http::Response> HandleSdk(db::Database& database, experiments::SdkDocumentCache& cache,
                                                  http::Request& request, http::RequestContext& context,
@@ -34,7 +26,7 @@ boost::asio::awaitable<http::Response> HandleSdk(db::Database& database, experim
   if (!document) {
     auto response = http::ErrorResponse(
         MakeError(ErrorCode::kNotFound, "no such shop", {{"shop", public_id}}));
-    AddStorefrontCors(response);
+    SetStorefrontHeaders(response);
     co_return response;
   }
   http::Response response;
@@ -45,7 +37,7 @@ boost::asio::awaitable<http::Response> HandleSdk(db::Database& database, experim
   }
   response.set(Field::etag, document->etag);
   response.set(Field::cache_control, "public, max-age=30");
-  AddStorefrontCors(response);
+  SetStorefrontHeaders(response);
   co_return response;
 }
 
@@ -54,7 +46,6 @@ void RegisterSdkRoutes(http::Router& router, db::Database& database, experiments
              [&database, &cache](http::Request& request, http::RequestContext& context) {
                return HandleSdk(database, cache, request, context, context.params["shop_public_id"]);
              });
-  RegisterStorefrontPreflight(router, "/v1/sdk/{shop_public_id}.json", "GET, HEAD, OPTIONS");
 }
 
 }  // namespace pagelift::api

@@ -7,17 +7,15 @@
 #include <iostream>
 #include <thread>
 
-#include "api/admin_ui.h"
 #include "api/assign.h"
 #include "api/collect.h"
 #include "api/experiments.h"
-#include "api/recommendations.h"
-#include "api/patches.h"
 #include "api/health.h"
 #include "api/proxy.h"
 #include "api/sdk.h"
 #include "api/sync.h"
 #include "collect/collector.h"
+#include "collect/options.h"
 #include "app/commands.h"
 #include "app/shopify_component.h"
 #include "core/crypto.h"
@@ -31,9 +29,6 @@
 #include "experiments/sdk_document.h"
 #include "http/server.h"
 #include "jobs/scheduler.h"
-#include "recommend/audit_service.h"
-#include "recommend/autopilot.h"
-#include "recommend/patches.h"
 #include "shopify/sync_service.h"
 
 namespace pagelift::app {
@@ -171,40 +166,33 @@ int RunService(const Config& config, Mode mode) {
   jobs::Scheduler scheduler;
   if (mode == Mode::kWorker || config.run_workers) ScheduleWorkers(scheduler, database, config);
   if (mode == Mode::kWorker || config.run_workers) shopify_sync.ScheduleReconcile(scheduler);
-  // The audit: recommend_audit jobs, and the watcher that re-audits shops whose cached products changed.
-  recommend::AuditService audit_service(database, config.shopify_api_key);
-  audit_service.Register(shopify_component.registry());
-  if (mode == Mode::kWorker || config.run_workers) audit_service.ScheduleWatcher(scheduler);
 
   http::Metrics metrics;
   http::Router router;
   std::optional<collect::Collector> collector;
   std::optional<http::Server> server;
   const experiments::Repository experiment_repository(database);
-  recommend::PatchService patch_service(database, shopify_sync.client());  // apply / roll back patches (issue 6)
-  recommend::Autopilot autopilot(database, patch_service, experiment_repository);
-  if (mode == Mode::kWorker || config.run_workers) {
-    scheduler.Every("autopilot", std::chrono::minutes(15), [&autopilot] { autopilot.RunPass(); });
-  }
   std::optional<experiments::SdkDocumentCache> sdk_cache;
   if (mode == Mode::kServe) {
-    collector.emplace(database);
+    auto collector_options = collect::LoadCollectorOptions(ProcessEnv());
+    if (!collector_options) {
+      std::cerr << "pagelift: " << collector_options.error().message << "\n";
+      return 2;
+    }
+    collector.emplace(database, *collector_options);
     AddProcessMetrics(metrics, database);
     metrics.AddSource([&collector](std::string& out) { collector->AppendMetrics(out); });
     api::RegisterHealthRoutes(router, database, metrics);
     api::RegisterCollectRoutes(router, *collector);
     shopify_component.RegisterRoutes(router);
     shopify_component.AddMetrics(metrics);
-    api::RegisterProxyRoutes(router, database, *collector, config.shopify_api_secrets);
     sdk_cache.emplace(database, experiment_repository);
     sdk_cache->Start();  // LISTEN pagelift_experiments: drops a shop's SDK document when its experiments change
     api::RegisterSdkRoutes(router, database, *sdk_cache);
+    api::RegisterProxyRoutes(router, database, *collector, *sdk_cache, config.shopify_api_secrets);
     api::RegisterAssignRoutes(router, database, experiment_repository);
     api::RegisterExperimentRoutes(router, shopify_component.auth_deps(), experiment_repository);
-    api::RegisterPatchRoutes(router, shopify_component.auth_deps(), patch_service);
     api::RegisterSyncRoutes(router, shopify_component.auth_deps());
-    api::RegisterRecommendationRoutes(router, shopify_component.auth_deps(), audit_service);
-    api::RegisterAdminUiRoutes(router, api::AdminUiOptionsFromEnvironment(shopify_component.app()));
     http::ServerOptions options;
     options.host = config.listen.host;
     options.port = config.listen.port;

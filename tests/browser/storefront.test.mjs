@@ -242,3 +242,12 @@ test('with consent required, nothing is tracked until the visitor allows analyti
   assert.ok(retried.at - failed.at >= 1000, `retried after ${retried.at - failed.at} ms`);
   await context.close();
 });
+
+test('the SDK document reaches the storefront through the signed app proxy', async () => {
+  const response = await fetch(`${storefront.url}/apps/pagelift/v1/sdk`);
+  assert.equal(response.status, 200);
+  const document = await response.json();
+  assert.equal(document.shop, SHOP_PUBLIC_ID);
+  assert.deepEqual(document.experiments, []);
+  assert.ok(storefront.proxied.some((p) => p.path === '/proxy/v1/sdk' && p.status === 200));
+});

@@ -1,5 +1,5 @@
-// POST /proxy/v1/collect over real HTTP against a migrated test database: what Shopify's app proxy forwards from
-// https://{shop}/apps/pagelift/v1/collect. A correctly signed query stores the batch for the query's shop; an unsigned,
+// The app proxy routes over real HTTP against a migrated test database: what Shopify's app proxy forwards from
+// https://{shop}/apps/pagelift/v1/collect (POST /proxy/v1/collect) and /v1/sdk (GET /proxy/v1/sdk). A correctly signed query stores the batch for the query's shop; an unsigned,
 // tampered, stale or wrongly keyed one is a 401 and stores nothing; the body cannot name another shop.
 #include <gtest/gtest.h>
 
@@ -9,6 +9,8 @@
 
 #include "api/collect.h"
 #include "api/proxy.h"
+#include "experiments/repository.h"
+#include "experiments/sdk_document.h"
 #include "integration/collect/collect_harness.h"
 #include "shopify/signatures.h"
 #include "support/test_database.h"
@@ -31,7 +33,8 @@ shopify::QueryParams ProxyParams(const std::string& shop = kShopDomain, const st
 
 class ProxyRouteTest : public ::testing::Test {
  protected:
-  ProxyRouteTest() : database_(tdb_.conninfo(), db::DatabaseOptions{}) {}
+  ProxyRouteTest()
+      : database_(tdb_.conninfo(), db::DatabaseOptions{}), repository_(database_), sdk_cache_(database_, repository_) {}
 
   void SetUp() override {
     InsertShop(database_);
@@ -41,7 +44,7 @@ class ProxyRouteTest : public ::testing::Test {
     });
     collector_.emplace(database_);
     api::RegisterCollectRoutes(router_, *collector_);
-    api::RegisterProxyRoutes(router_, database_, *collector_, {kSecret, kOldSecret});
+    api::RegisterProxyRoutes(router_, database_, *collector_, sdk_cache_, {kSecret, kOldSecret});
     http::ServerOptions options;
     options.port = 0;
     options.io_threads = 2;
@@ -65,8 +68,15 @@ class ProxyRouteTest : public ::testing::Test {
     return database_.Run([&](pqxx::work& tx) { return tx.exec(sql)[0][0].as<long long>(); });
   }
 
+  HttpResult GetProxy(const std::string& path, const std::string& query) {
+    HttpClient client(server_->port());
+    return client.Get(path + (query.empty() ? "" : "?" + query));
+  }
+
   TestDatabase tdb_;
   db::Database database_;
+  experiments::Repository repository_;
+  experiments::SdkDocumentCache sdk_cache_;
   std::optional<collect::Collector> collector_;
   http::Router router_;
   http::Metrics metrics_;
@@ -149,6 +159,35 @@ TEST_F(ProxyRouteTest, SignedRequestForAShopThatIsNotInstalledIs403) {
       PostProxy(shopify::SignAppProxyQuery(ProxyParams("unknown.myshopify.com"), kSecret), Body(Events(1, 1)));
   EXPECT_EQ(result.status, 403) << result.body;
   EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);
+}
+
+TEST_F(ProxyRouteTest, SdkDocumentOfTheVerifiedShop) {
+  const std::string query = shopify::SignAppProxyQuery(ProxyParams(), kSecret);
+  const auto bare = GetProxy("/proxy/v1/sdk", query);
+  ASSERT_EQ(bare.status, 200) << bare.body;
+  const auto document = json::parse(bare.body).as_object();
+  EXPECT_EQ(document.at("shop"), kShopPublicId);
+  EXPECT_TRUE(document.at("experiments").is_array());
+  EXPECT_FALSE(bare.headers.at("etag").empty());
+
+  // The script's own path (its shop's public id) gives the same document; the ETag still works through the proxy.
+  const auto named = GetProxy(std::string("/proxy/v1/sdk/") + kShopPublicId + ".json", query);
+  ASSERT_EQ(named.status, 200) << named.body;
+  EXPECT_EQ(named.body, bare.body);
+  HttpClient client(server_->port());
+  const auto cached = client.Get("/proxy/v1/sdk?" + query, {{"If-None-Match", bare.headers.at("etag")}});
+  EXPECT_EQ(cached.status, 304) << cached.body;
+}
+
+TEST_F(ProxyRouteTest, SdkRefusesUnsignedRequestsAndOtherShops) {
+  EXPECT_EQ(GetProxy("/proxy/v1/sdk", "").status, 401);
+  EXPECT_EQ(GetProxy("/proxy/v1/sdk", shopify::SignAppProxyQuery(ProxyParams(), "not-our-secret")).status, 401);
+  const std::string query = shopify::SignAppProxyQuery(ProxyParams(), kSecret);
+  const auto other = GetProxy("/proxy/v1/sdk/otherpublic001.json", query);
+  EXPECT_EQ(other.status, 403) << other.body;
+  EXPECT_EQ(other.body.find("experiments"), std::string::npos);
+  EXPECT_EQ(GetProxy("/proxy/v1/sdk", shopify::SignAppProxyQuery(ProxyParams("unknown.myshopify.com"), kSecret)).status,
+            403);
 }
 
 }  // namespace
