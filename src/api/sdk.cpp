@@ -6,16 +6,24 @@
 
 namespace pagelift::api {
 
-namespace {
-
 using Field = boost::beast::http::field;
 
-void SetStorefrontHeaders(http::Response& response) {
+void AddStorefrontCors(http::Response& response) {
   response.set(Field::access_control_allow_origin, "*");
   response.set(Field::vary, "Accept-Encoding");
 }
 
-}  // namespace
+void RegisterStorefrontPreflight(http::Router& router, const std::string& pattern, const std::string& methods) {
+  router.Add(http::Verb::options, pattern,
+             [methods](http::Request&, http::RequestContext&) -> boost::asio::awaitable<http::Response> {
+               http::Response response{http::Status::no_content, 11};
+               AddStorefrontCors(response);
+               response.set(Field::access_control_allow_methods, methods);
+               response.set(Field::access_control_allow_headers, "Content-Type, If-None-Match");
+               response.set(Field::access_control_max_age, "86400");
+               co_return response;
+             });
+}
 
 boost::asio::awaitable<http::Response> HandleSdk(db::Database& database, experiments::SdkDocumentCache& cache,
                                                  http::Request& request, http::RequestContext& context,
@@ -26,7 +34,7 @@ boost::asio::awaitable<http::Response> HandleSdk(db::Database& database, experim
   if (!document) {
     auto response = http::ErrorResponse(
         MakeError(ErrorCode::kNotFound, "no such shop", {{"shop", public_id}}));
-    SetStorefrontHeaders(response);
+    AddStorefrontCors(response);
     co_return response;
   }
   http::Response response;
@@ -37,7 +45,7 @@ boost::asio::awaitable<http::Response> HandleSdk(db::Database& database, experim
   }
   response.set(Field::etag, document->etag);
   response.set(Field::cache_control, "public, max-age=30");
-  SetStorefrontHeaders(response);
+  AddStorefrontCors(response);
   co_return response;
 }
 
@@ -46,6 +54,7 @@ void RegisterSdkRoutes(http::Router& router, db::Database& database, experiments
              [&database, &cache](http::Request& request, http::RequestContext& context) {
                return HandleSdk(database, cache, request, context, context.params["shop_public_id"]);
              });
+  RegisterStorefrontPreflight(router, "/v1/sdk/{shop_public_id}.json", "GET, HEAD, OPTIONS");
 }
 
 }  // namespace pagelift::api

@@ -2,6 +2,8 @@
 // from each server's memory. Strong ETag (hash of the bytes) with If-None-Match → 304, `Cache-Control: public,
 // max-age=30` (browsers and CDNs keep it briefly; a change reaches every server's memory within seconds through
 // LISTEN/NOTIFY), and `Access-Control-Allow-Origin: *` because the storefront's origin is the shop's, not ours.
+// Also the CORS pieces every storefront-facing route of this kind shares (/v1/sdk, /v1/assign): credential-free
+// calls from any shop's origin, so `*` is the right answer; a preflight OPTIONS is answered 204.
 #pragma once
 
 #include <string>
@@ -11,6 +13,13 @@
 #include "http/router.h"
 
 namespace pagelift::api {
+
+// Access-Control-Allow-Origin: * and Vary: Accept-Encoding on a storefront response.
+void AddStorefrontCors(http::Response& response);
+
+// OPTIONS `pattern`: 204 with Access-Control-Allow-Origin: *, -Allow-Methods `methods` (e.g. "GET, OPTIONS"),
+// -Allow-Headers Content-Type and If-None-Match, -Max-Age one day (browsers skip the preflight meanwhile).
+void RegisterStorefrontPreflight(http::Router& router, const std::string& pattern, const std::string& methods);
 
 // The answer to GET /v1/sdk/{public_id}.json; also called by the app proxy's GET /proxy/v1/sdk (api/proxy.h) with
 // the shop its signature verified.

@@ -7,9 +7,12 @@
 #include <iostream>
 #include <thread>
 
+#include "api/admin_ui.h"
 #include "api/assign.h"
 #include "api/collect.h"
 #include "api/experiments.h"
+#include "api/recommendations.h"
+#include "api/patches.h"
 #include "api/health.h"
 #include "api/proxy.h"
 #include "api/sdk.h"
@@ -29,6 +32,9 @@
 #include "experiments/sdk_document.h"
 #include "http/server.h"
 #include "jobs/scheduler.h"
+#include "recommend/audit_service.h"
+#include "recommend/autopilot.h"
+#include "recommend/patches.h"
 #include "shopify/sync_service.h"
 
 namespace pagelift::app {
@@ -166,12 +172,21 @@ int RunService(const Config& config, Mode mode) {
   jobs::Scheduler scheduler;
   if (mode == Mode::kWorker || config.run_workers) ScheduleWorkers(scheduler, database, config);
   if (mode == Mode::kWorker || config.run_workers) shopify_sync.ScheduleReconcile(scheduler);
+  // The audit: recommend_audit jobs, and the watcher that re-audits shops whose cached products changed.
+  recommend::AuditService audit_service(database, config.shopify_api_key);
+  audit_service.Register(shopify_component.registry());
+  if (mode == Mode::kWorker || config.run_workers) audit_service.ScheduleWatcher(scheduler);
 
   http::Metrics metrics;
   http::Router router;
   std::optional<collect::Collector> collector;
   std::optional<http::Server> server;
   const experiments::Repository experiment_repository(database);
+  recommend::PatchService patch_service(database, shopify_sync.client());  // apply / roll back patches (issue 6)
+  recommend::Autopilot autopilot(database, patch_service, experiment_repository);
+  if (mode == Mode::kWorker || config.run_workers) {
+    scheduler.Every("autopilot", std::chrono::minutes(15), [&autopilot] { autopilot.RunPass(); });
+  }
   std::optional<experiments::SdkDocumentCache> sdk_cache;
   if (mode == Mode::kServe) {
     auto collector_options = collect::LoadCollectorOptions(ProcessEnv());
@@ -192,7 +207,10 @@ int RunService(const Config& config, Mode mode) {
     api::RegisterProxyRoutes(router, database, *collector, *sdk_cache, config.shopify_api_secrets);
     api::RegisterAssignRoutes(router, database, experiment_repository);
     api::RegisterExperimentRoutes(router, shopify_component.auth_deps(), experiment_repository);
+    api::RegisterPatchRoutes(router, shopify_component.auth_deps(), patch_service);
     api::RegisterSyncRoutes(router, shopify_component.auth_deps());
+    api::RegisterRecommendationRoutes(router, shopify_component.auth_deps(), audit_service);
+    api::RegisterAdminUiRoutes(router, api::AdminUiOptionsFromEnvironment(shopify_component.app()));
     http::ServerOptions options;
     options.host = config.listen.host;
     options.port = config.listen.port;
