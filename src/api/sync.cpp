@@ -12,7 +12,7 @@ void RegisterSyncRoutes(http::Router& router, const AuthDeps& deps) {
                                        const AuthenticatedShop& auth) -> boost::asio::awaitable<http::Response> {
                auto runs = co_await deps.database.RunAsync(
                    db::TxOptions::ReadOnly(),
-                   [id = auth.shop_id](pqxx::work& tx) { return shopify::LatestSyncRuns(tx, id); });
+                   [&auth](pqxx::work& tx) { return shopify::LatestSyncRuns(tx, auth.shop_id); });
                co_return http::JsonResponse(http::Status::ok, {{"sync", std::move(runs)}});
              }));
 }
