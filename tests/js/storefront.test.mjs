@@ -47,7 +47,7 @@ test('a product page renders the embed and the blocks with the catalog\'s data',
     const config = JSON.parse(page.match(/<script type="application\/json" id="pagelift-config">([\s\S]*?)<\/script>/)[1]);
     assert.equal(config.shop, 'pub-1');
     assert.deepEqual(config.product, {id: 11, variant_id: 22, price: 1200, currency: 'CAD'});  // first available
-    assert.match(page, /<script src="\/assets\/pagelift.js" defer><\/script>/);
+    assert.match(page, /<script src="\/assets\/pagelift\.min\.js" defer><\/script>/);
     assert.match(page, /<p id="badge">Bestseller\|from-default<\/p>/);
     assert.doesNotMatch(page, /schema/);
     assert.equal((await fetch(`${storefront.url}/s.myshopify.com/products/mug`)).status, 200);
