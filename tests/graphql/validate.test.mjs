@@ -82,3 +82,28 @@ for (const file of files.filter((f) => f.startsWith('Bulk') && f !== 'BulkOperat
     assert.ok(deepest <= 2, `connections nest at most 2 deep, got ${deepest}`);
   });
 }
+
+// The scalar and object fields a document selects on Product (connections and their counts left out): ProductsPage
+// and BulkProducts must read the same product, so that the cache holds one shape whichever path wrote it. (Shared
+// fragments would say this by construction, but each document is embedded and validated on its own and a bulk query's
+// text travels as a string variable, so the lists are compared here instead.)
+function productFieldsOf(file) {
+  const document = parse(readFileSync(join(documentsDir, file), 'utf8'));
+  const typeInfo = new TypeInfo(schema);
+  const fields = new Set();
+  visit(document, visitWithTypeInfo(typeInfo, {
+    Field(node) {
+      if (typeInfo.getParentType()?.name !== 'Product') return;
+      const type = getNamedType(typeInfo.getType())?.name ?? '';
+      if (type.endsWith('Connection') || type === 'Count') return;
+      fields.add(node.name.value);
+    },
+  }));
+  return [...fields].sort();
+}
+
+test('ProductsPage reads the same product fields as BulkProducts', () => {
+  const bulkOnly = new Set(['priceRangeV2']);  // derived from the variants, which a page may not hold in full
+  const bulk = productFieldsOf('BulkProducts.graphql').filter((f) => !bulkOnly.has(f));
+  assert.deepEqual(productFieldsOf('ProductsPage.graphql'), bulk);
+});

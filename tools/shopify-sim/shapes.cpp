@@ -178,7 +178,9 @@ json::object ProductFields(const Product& product, const std::string& currency, 
           {"options", std::move(options)},
           {"seo", {{"title", OptionalString(product.seo_title)}, {"description", OptionalString(product.seo_description)}}},
           {"priceRangeV2", {{"minVariantPrice", MoneyJson(min_price, currency)}, {"maxVariantPrice", MoneyJson(max_price, currency)}}},
-          {"featuredImage", std::move(featured)}};
+          {"featuredImage", std::move(featured)},
+          {"variantsCount", {{"count", product.variants.size()}, {"precision", "EXACT"}}},
+          {"mediaCount", {{"count", product.images.size()}, {"precision", "EXACT"}}}};
 }
 
 template <typename T, typename F>

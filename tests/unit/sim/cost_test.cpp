@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "shopify-sim/cost.h"
+#include "shopify/graphql_documents.h"
 
 namespace pagelift::shopify_sim {
 namespace {
@@ -53,6 +54,19 @@ TEST(CostTest, MutationsCostTen) {
 TEST(CostTest, OverTheSingleQueryLimit) {
   EXPECT_GT(Cost("query P { products(first: 250) { nodes { variants(first: 100) { nodes { id } } } } }"),
             kMaxSingleQueryCost);
+}
+
+// pagelift's ProductsPage: a page of 50 products must fit in one query (Shopify refuses a query over 1000 points),
+// while a full page of 250 would not, which is why its inner connections are small.
+TEST(CostTest, ProductsPageOfFiftyStaysUnderTheSingleQueryLimit) {
+  const auto document = shopify::GraphqlDocument("ProductsPage");
+  ASSERT_TRUE(document.has_value());
+  const auto fifty = RequestedQueryCost(*document, {{"first", 50}});
+  ASSERT_TRUE(fifty.ok()) << fifty.error().message;
+  EXPECT_LT(*fifty, kMaxSingleQueryCost);
+  const auto all = RequestedQueryCost(*document, {{"first", 250}});
+  ASSERT_TRUE(all.ok());
+  EXPECT_GT(*all, kMaxSingleQueryCost);
 }
 
 TEST(CostTest, MalformedDocuments) {
