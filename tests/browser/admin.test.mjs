@@ -1,0 +1,316 @@
+// The embedded admin UI end to end, in headless Chromium (Debian's, driven by playwright-core): the simulator
+// (`pagelift shopify-sim`) plays the Shopify admin that frames the app and App Bridge that signs session tokens; a real
+// `pagelift serve` on a private PostgreSQL database serves /app and /api/*. The first API call installs the shop by
+// token exchange against the simulator, exactly as in production. Checks: the page and asset headers; every page
+// opens inside the admin frame without a page reload and with no critical axe-core violation; an experiment is
+// created (after a 400 the form shows) and started through the UI, and its results and charts render (screenshot
+// saved under PAGELIFT_TEST_ARTIFACTS); a 401, 403 and 500 from the API show a readable message; LCP and CLS measured
+// with PerformanceObserver stay within Built for Shopify's thresholds (2.5 s, 0.1).
+//
+// Needs PAGELIFT_BINARY and PAGELIFT_TEST_PG_DIR (tests/CMakeLists.txt passes both and requires the postgres fixture).
+import {test, before, after} from 'node:test';
+import assert from 'node:assert/strict';
+import {execFileSync, spawn} from 'node:child_process';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import net from 'node:net';
+import {dirname, join, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {createRequire} from 'node:module';
+import {chromium} from 'playwright-core';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const API_KEY = 'admin-test-key';
+const SECRET = 'admin-test-secret';
+const SHOP = 'admin-test.myshopify.com';
+
+const binary = process.env.PAGELIFT_BINARY;
+const pgDir = process.env.PAGELIFT_TEST_PG_DIR;
+assert.ok(binary && pgDir, 'PAGELIFT_BINARY and PAGELIFT_TEST_PG_DIR must be set (see tests/CMakeLists.txt)');
+const artifacts = process.env.PAGELIFT_TEST_ARTIFACTS || join(dirname(pgDir), 'test-artifacts');
+mkdirSync(artifacts, {recursive: true});
+const pg = Object.fromEntries(readFileSync(join(pgDir, 'env'), 'utf8').trim().split('\n').map((l) => l.split('=')));
+const dbName = `a_${process.pid}_${Date.now()}`;
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+function psql(sql, db = dbName) {
+  return execFileSync('/usr/lib/postgresql/15/bin/psql',
+                      ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', pg.PGHOST, '-p', pg.PGPORT, '-U', pg.PGUSER,
+                       '-d', db, '-c', sql], {encoding: 'utf8'}).trim();
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(what, probe, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+function startProcess(args, env, name) {
+  const child = spawn(binary, args, {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
+  child.output = '';
+  child.stdout.on('data', (d) => { child.output += d; });
+  child.stderr.on('data', (d) => { child.output += d; });
+  child.label = name;
+  return child;
+}
+
+async function waitReady(child, url) {
+  await waitFor(`${child.label} to be ready`, async () => {
+    if (child.exitCode !== null) throw new Error(`${child.label} exited: ${child.output}`);
+    try {
+      return (await fetch(url)).ok;
+    } catch (e) {
+      return false;
+    }
+  }, 30000);
+}
+
+async function stop(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+let sim;
+let serve;
+let browser;
+let appUrl;
+let simUrl;
+const figures = {};
+
+before(async () => {
+  psql(`CREATE DATABASE ${dbName}`, 'postgres');
+  const [appPort, simPort] = [await freePort(), await freePort()];
+  appUrl = `http://127.0.0.1:${appPort}`;
+  simUrl = `http://127.0.0.1:${simPort}`;
+  sim = startProcess(['shopify-sim'], {
+    SIM_LISTEN: `127.0.0.1:${simPort}`, SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: SECRET, SIM_APP_URL: appUrl,
+    SIM_SHOPS: SHOP, SIM_PRODUCTS: '20', SIM_ORDERS: '20',
+  }, 'the simulator');
+  serve = startProcess(['serve'], {
+    DATABASE_URL: `host=${pg.PGHOST} port=${pg.PGPORT} user=${pg.PGUSER} dbname=${dbName}`,
+    PAGELIFT_LISTEN: `127.0.0.1:${appPort}`,
+    PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
+    SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: SECRET, SHOPIFY_APP_URL: appUrl,
+    SHOPIFY_ADMIN_BASE_URL: simUrl,
+    PAGELIFT_APP_BRIDGE_URL: `${simUrl}/_sim/app-bridge.js`,
+    PAGELIFT_WORKERS: 'false',
+  }, 'pagelift serve');
+  await Promise.all([waitReady(sim, `${simUrl}/_sim/health`), waitReady(serve, `${appUrl}/readyz`)]);
+  browser = await chromium.launch({
+    executablePath: process.env.PAGELIFT_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+           '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+
+after(async () => {
+  writeFileSync(join(artifacts, 'admin-figures.json'), JSON.stringify(figures, null, 2));
+  writeFileSync(join(artifacts, 'admin-serve.log'), serve?.output ?? '');
+  writeFileSync(join(artifacts, 'admin-sim.log'), sim?.output ?? '');
+  await browser?.close();
+  await stop(serve);
+  await stop(sim);
+  try {
+    psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`, 'postgres');
+  } catch (e) {
+    // the cluster may already be stopping; the database is throw-away
+  }
+});
+
+const adminUrl = () => `${simUrl}/${SHOP}/admin/apps/${API_KEY}`;
+const appPageUrl = (path = '/app') => `${appUrl}${path}?shop=${SHOP}&host=aG9zdA&embedded=1`;
+
+// axe-core inside a frame (or page); returns the critical violations as "id: target" strings.
+async function criticalViolations(frame) {
+  if (!(await frame.evaluate(() => typeof window.axe !== 'undefined'))) await frame.evaluate(axeSource);
+  const result = await frame.evaluate(async () => {
+    const r = await window.axe.run(document, {resultTypes: ['violations']});
+    return r.violations.map((v) => ({id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' '))}));
+  });
+  return {all: result, critical: result.filter((v) => v.impact === 'critical')};
+}
+
+test('the page and its assets: no-cache index with frame-ancestors, immutable hashed assets', async () => {
+  const page = await fetch(appPageUrl('/app/experiments/new'));
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /^text\/html/);
+  assert.equal(page.headers.get('cache-control'), 'no-cache');
+  assert.equal(page.headers.get('content-security-policy'),
+               `frame-ancestors https://${SHOP} https://admin.shopify.com ${simUrl}`);
+  const html = await page.text();
+  assert.ok(html.includes(`<script src="${simUrl}/_sim/app-bridge.js" data-api-key="${API_KEY}"></script>`), html);
+  assert.ok(html.includes(`<meta name="shopify-api-key" content="${API_KEY}">`));
+  const assets = [...html.matchAll(/(?:src|href)="(\/app\/assets\/app-[A-Z0-9]+\.(?:js|css))"/g)].map((m) => m[1]);
+  assert.equal(assets.length, 2, `one script and one stylesheet in ${html}`);
+  for (const asset of assets) {
+    const response = await fetch(`${appUrl}${asset}`, {headers: {'Accept-Encoding': 'gzip'}});
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(response.headers.get('content-encoding'), 'gzip');
+    assert.ok((await response.text()).length > 1000);
+  }
+  assert.equal((await fetch(`${appUrl}/app/assets/app-NOPE.js`)).status, 404);
+});
+
+test('every page in the admin frame: no reload, readable states, no critical axe violations', async () => {
+  const context = await browser.newContext({viewport: {width: 1280, height: 900}});
+  const page = await context.newPage();
+  await page.goto(adminUrl());
+  const frame = await waitFor('the app frame', () => page.frames().find((f) => f.url().startsWith(`${appUrl}/app`)));
+  await frame.waitForSelector('h1:text("Overview")');
+  // The first /api call installed the shop by token exchange with the simulator.
+  await frame.waitForSelector('text=No experiment is running');
+  assert.equal(psql(`SELECT count(*) FROM shops WHERE domain = '${SHOP}' AND access_token_enc IS NOT NULL`), '1');
+  await frame.evaluate(() => { window.__sameDocument = true; });
+
+  const report = {};
+  for (const [label, heading, ready] of [
+    ['Overview', 'Overview', 'text=No experiment is running'],
+    ['Recommendations', 'Recommendations', '.Banner, .EmptyState, .Rec'],
+    ['Experiments', 'Experiments', 'text=No experiments yet'],
+    ['Settings', 'Settings', 'text=Save settings'],
+  ]) {
+    await frame.click(`nav.Nav >> text=${label}`);
+    await frame.waitForSelector(`h1:text("${heading}")`);
+    await frame.waitForSelector(ready);
+    await frame.waitForFunction(() => !document.querySelector('.Loading'));
+    const {all, critical} = await criticalViolations(frame);
+    report[label] = all.map((v) => `${v.impact} ${v.id}`);
+    assert.deepEqual(critical, [], `${label}: critical axe violations`);
+    assert.equal(await frame.evaluate(() => window.__sameDocument), true, `${label} was reached without a reload`);
+  }
+  figures.axe = report;
+  // Settings: a change is saved through PUT /api/settings and confirmed.
+  await frame.fill('textarea', 'Warm, plain words; no hype.');
+  await frame.click('text=Save settings');
+  await frame.waitForSelector('.Toast:text("Settings saved")');
+  assert.equal(psql(`SELECT settings->>'brand_voice' FROM shops WHERE domain = '${SHOP}'`), 'Warm, plain words; no hype.');
+  await context.close();
+});
+
+test('create and start an experiment through the UI; its results and charts render', async () => {
+  const context = await browser.newContext({viewport: {width: 1280, height: 1000}});
+  const page = await context.newPage();
+  await page.goto(appPageUrl('/app/experiments'));
+  await page.click('text=Create your first experiment');
+  await page.waitForSelector('h1:text("Create experiment")');
+  // The API's 400 (no name) is shown next to the form, with its message.
+  await page.click('button:text("Create experiment")');
+  await page.waitForSelector('.Banner--critical .ErrorMessage:has-text("name")');
+  await page.fill('label:text("Name") >> xpath=.. >> input', 'Buy button wording');
+  await page.fill('label:text("Configuration (JSON)") >> nth=1 >> xpath=.. >> textarea', '{"text": "Add to bag"}');
+  await page.click('button:text("Create experiment")');
+  await page.waitForSelector('h1:text("Buy button wording")');
+  await page.waitForSelector('text=This experiment is a draft');
+  const id = psql(`SELECT id FROM experiments WHERE name = 'Buy button wording'`);
+  assert.match(id, /^[0-9a-f-]{36}$/);
+  assert.equal(psql(`SELECT status FROM experiments WHERE id = '${id}'`), 'draft');
+
+  await page.click('button:text("Start")');
+  await page.waitForSelector('.Page-actions .Badge:text("Running")');
+  await page.waitForSelector('.Toast:has-text("start done")');
+  assert.equal(psql(`SELECT status FROM experiments WHERE id = '${id}'`), 'running');
+
+  // Results as the aggregation worker would store them: the variant wins overall and loses on mobile (guarded).
+  const rows = [];
+  const arm = (variant, segment, metric, n, conversions) =>
+    rows.push(`((SELECT shop_id FROM experiments WHERE id = '${id}'), '${id}', '${variant}', '${segment}', '${metric}',
+               ${n}, ${conversions}, ${conversions})`);
+  for (const [metric, control, variant] of [['purchase_rate', 100, 140], ['view_rate', 1900, 1920],
+                                            ['add_to_cart_rate', 400, 470], ['checkout_rate', 180, 230]]) {
+    arm('control', '', metric, 2000, control);
+    arm('variant', '', metric, 2000, variant);
+  }
+  arm('control', 'device:mobile', 'purchase_rate', 1200, 70);
+  arm('variant', 'device:mobile', 'purchase_rate', 1200, 40);
+  arm('control', 'device:desktop', 'purchase_rate', 800, 30);
+  arm('variant', 'device:desktop', 'purchase_rate', 800, 100);
+  psql(`INSERT INTO results_aggregates (shop_id, experiment_id, variant, segment, metric, n, sum, sum_squares)
+        VALUES ${rows.join(',')}`);
+  await page.click('text=Refresh results');
+  await page.waitForSelector('[data-testid=results] table >> text=7.00%');
+  await page.waitForSelector('[data-testid=results] .Chart canvas');  // the posterior of the lift (uPlot)
+  await page.waitForSelector('.Row--critical:has-text("Mobile")');   // the guarded segment that loses
+  await page.waitForSelector('text=Funnel per variant');
+  const funnelCells = await page.locator('.FunnelStep').count();
+  assert.equal(funnelCells, 8, 'four funnel steps for each of two variants');
+  await page.screenshot({path: join(artifacts, 'admin-experiment-results.png'), fullPage: true});
+  const {critical} = await criticalViolations(page.mainFrame());
+  assert.deepEqual(critical, [], 'results page: critical axe violations');
+  await context.close();
+});
+
+test('401, 403 and 500 from the API show a readable message', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  // 401: App Bridge hands out a token the server cannot verify; the server's own message is shown.
+  await page.route(`${simUrl}/_sim/app-bridge/session-token*`,
+                   (route) => route.fulfill({json: {token: 'not.a.token'}, headers: {'Access-Control-Allow-Origin': '*'}}));
+  const refused = await (await fetch(`${appUrl}/api/experiments`, {headers: {Authorization: 'Bearer not.a.token'}})).json();
+  await page.goto(appPageUrl('/app/experiments'));
+  await page.waitForSelector('.Banner--critical:has-text("(401)")');
+  assert.ok(await page.isVisible(`.ErrorMessage:text("${refused.error.message}")`), refused.error.message);
+  await page.unroute(`${simUrl}/_sim/app-bridge/session-token*`);
+
+  for (const [status, code, message] of [[403, 'forbidden', 'the session token belongs to another shop'],
+                                         [500, 'internal', 'the results could not be computed (test)']]) {
+    await page.route(`${appUrl}/api/experiments*`,
+                     (route) => route.fulfill({status, json: {error: {code, message, details: {}}}}));
+    await page.click('text=Overview');
+    await page.click('nav.Nav >> text=Experiments');
+    await page.waitForSelector(`.Banner--critical:has-text("(${status})")`);
+    assert.ok(await page.isVisible(`.ErrorMessage:text("${message}")`), `${status}: ${message}`);
+    await page.unroute(`${appUrl}/api/experiments*`);
+  }
+  // A failed action shows its message in a toast, too.
+  await page.route(`${appUrl}/api/settings`, (route) => route.request().method() === 'PUT'
+    ? route.fulfill({status: 500, json: {error: {code: 'internal', message: 'settings store is down (test)'}}})
+    : route.continue());
+  await page.click('nav.Nav >> text=Settings');
+  await page.click('text=Save settings');
+  await page.waitForSelector('.Toast--error:text("settings store is down (test)")');
+  await context.close();
+});
+
+test('Overview loads within Built for Shopify thresholds: LCP ≤ 2.5 s, CLS ≤ 0.1', async () => {
+  const context = await browser.newContext({viewport: {width: 1280, height: 800}});
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    window.__vitals = {lcp: 0, cls: 0};
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.__vitals.lcp = entry.startTime;
+    }).observe({type: 'largest-contentful-paint', buffered: true});
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__vitals.cls += entry.value;
+    }).observe({type: 'layout-shift', buffered: true});
+  });
+  await page.goto(appPageUrl('/app'));
+  await page.waitForSelector('text=Running experiments');
+  await page.waitForFunction(() => !document.querySelector('.Loading'));
+  await page.waitForTimeout(300);  // let the last paint's entries arrive (not an assertion)
+  const vitals = await page.evaluate(() => window.__vitals);
+  figures.overview = {lcp_ms: Math.round(vitals.lcp), cls: Number(vitals.cls.toFixed(4))};
+  console.log(`admin overview: LCP ${figures.overview.lcp_ms} ms, CLS ${figures.overview.cls}`);
+  assert.ok(vitals.lcp > 0, 'an LCP entry was reported');
+  assert.ok(vitals.lcp <= 2500, `LCP ${vitals.lcp} ms`);
+  assert.ok(vitals.cls <= 0.1, `CLS ${vitals.cls}`);
+  await context.close();
+});
