@@ -96,6 +96,7 @@ SELECT $1, e.ids[1 + v % array_length(e.ids, 1)], 'v' || v, 's' || v,
   });
   pagelift::experiments::AggregationOptions options;
   options.lateness = std::chrono::seconds(0);
+  if (argc > 3) options.visitors_per_batch = std::atoi(argv[3]);  // visitors per batch (default AggregationOptions')
 
   const auto full_start = std::chrono::steady_clock::now();
   pagelift::experiments::RecomputeShopAggregation(database, shop_id, experiment_ids, options);
