@@ -63,24 +63,23 @@ int WaitForShutdownSignal() {
   return signal_number;
 }
 
-std::optional<Error> RequireForServe(const Config& config, Mode mode) {
+// serve and worker alike: both run the job queue, whose jobs decrypt, refresh and use the shops' Shopify tokens.
+std::optional<Error> RequireForServe(const Config& config) {
   auto missing = [](std::string_view name, std::string_view why) {
     return MakeError(ErrorCode::kBadRequest, fmt::format("environment variable {} is required: {}", name, why),
                      {{"variable", name}});
   };
   if (!config.database_url) return missing("DATABASE_URL", "the PostgreSQL connection string (or use `pagelift demo`)");
-  if (mode == Mode::kServe) {
-    if (!config.token_keys) {
-      return missing("PAGELIFT_TOKEN_KEYS", "comma-separated id:base64-of-32-bytes keys that encrypt Shopify tokens");
-    }
-    if (auto keys = crypto::KeyRing::Parse(*config.token_keys); !keys) {
-      return MakeError(ErrorCode::kBadRequest,
-                       fmt::format("environment variable PAGELIFT_TOKEN_KEYS is malformed: {}", keys.error().message),
-                       {{"variable", "PAGELIFT_TOKEN_KEYS"}});
-    }
-    if (config.shopify_api_key.empty()) return missing("SHOPIFY_API_KEY", "the app's client id");
-    if (config.shopify_api_secrets.empty()) return missing("SHOPIFY_API_SECRET", "the app's client secret");
+  if (!config.token_keys) {
+    return missing("PAGELIFT_TOKEN_KEYS", "comma-separated id:base64-of-32-bytes keys that encrypt Shopify tokens");
   }
+  if (auto keys = crypto::KeyRing::Parse(*config.token_keys); !keys) {
+    return MakeError(ErrorCode::kBadRequest,
+                     fmt::format("environment variable PAGELIFT_TOKEN_KEYS is malformed: {}", keys.error().message),
+                     {{"variable", "PAGELIFT_TOKEN_KEYS"}});
+  }
+  if (config.shopify_api_key.empty()) return missing("SHOPIFY_API_KEY", "the app's client id");
+  if (config.shopify_api_secrets.empty()) return missing("SHOPIFY_API_SECRET", "the app's client secret");
   return std::nullopt;
 }
 
@@ -158,7 +157,7 @@ int RunMigrate(const Config& config) {
 }
 
 int RunService(const Config& config, Mode mode) {
-  if (auto error = RequireForServe(config, mode)) {
+  if (auto error = RequireForServe(config)) {
     std::cerr << "pagelift: " << error->message << "\n";
     return 2;
   }
