@@ -1,6 +1,11 @@
-// `demo`: pagelift on a private PostgreSQL cluster under ./var/pg (created on the first run, reused afterwards),
-// with a generated token-encryption key in ./var/token-keys. Later issues add the Shopify simulator and data.
+// `demo`: pagelift on a private PostgreSQL cluster under ./var/pg (created on the first run, reused afterwards), with a
+// generated token-encryption key in ./var/token-keys, against the Shopify simulator (in-process, a seeded store). Once
+// serving, it installs the app into the store through the real OAuth flow over HTTP (/auth/install → the simulator's
+// authorize → /auth/callback), waits for the products and orders sync, and prints the one URL that opens the admin.
+// A second run reuses the data and the same shop: the simulator regenerates the same store from its seed, and the
+// install runs again against it (the new simulator has no webhook subscriptions, so shop_installed runs again too).
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -8,16 +13,28 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+#include <boost/json/parse.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <pqxx/pqxx>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "api/auth.h"
 #include "app/commands.h"
+#include "app/sim_command.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/time.h"
+#include "jobs/queue.h"
+#include "shopify-sim/simulator.h"
+#include "shopify/http_client.h"
+#include "shopify/oauth.h"
+#include "shopify/shops_repository.h"
+#include "shopify/urls.h"
 
 extern char** environ;
 
@@ -28,10 +45,9 @@ namespace fs = std::filesystem;
 
 constexpr const char* kPostgresBin = "/usr/lib/postgresql/15/bin";
 
-// Runs a program to completion with stdout/stderr appended to `log_path`; as the postgres user when we are root
-// (PostgreSQL refuses to run as root). Returns the exit status, or -1 when it could not start.
-int RunProgram(std::vector<std::string> argv, const fs::path& log_path) {
-  if (geteuid() == 0) argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
+// Starts a program with stdout/stderr appended to `log_path` and no signal blocked (the demo blocks SIGINT/SIGTERM
+// for its own threads; a child must still stop on them). Returns its pid, or -1 when it could not start.
+pid_t Spawn(std::vector<std::string> argv, const fs::path& log_path) {
   std::vector<char*> args;
   for (auto& arg : argv) args.push_back(arg.data());
   args.push_back(nullptr);
@@ -40,15 +56,55 @@ int RunProgram(std::vector<std::string> argv, const fs::path& log_path) {
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  const int rc = posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
+  return rc == 0 ? pid : -1;
+}
+
+int WaitForExit(pid_t pid) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+// Runs a program to completion with stdout/stderr appended to `log_path`; as the postgres user when we are root
+// (PostgreSQL refuses to run as root). Returns the exit status, or -1 when it could not start.
+int RunProgram(std::vector<std::string> argv, const fs::path& log_path) {
+  if (geteuid() == 0) argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
+  const pid_t pid = Spawn(std::move(argv), log_path);
+  return pid < 0 ? -1 : WaitForExit(pid);
+}
+
+// A program running beside the demo (the storefront), stopped with SIGTERM when the demo ends.
+class BackgroundProgram {
+ public:
+  BackgroundProgram() = default;
+  BackgroundProgram(const BackgroundProgram&) = delete;
+  BackgroundProgram& operator=(const BackgroundProgram&) = delete;
+  ~BackgroundProgram() { Stop(); }
+  bool Start(std::vector<std::string> argv, const fs::path& log_path) {
+    pid_ = Spawn(std::move(argv), log_path);
+    return pid_ > 0;
+  }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    WaitForExit(pid_);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
 
 std::string Bin(const char* name) { return fmt::format("{}/{}", kPostgresBin, name); }
 
@@ -152,6 +208,203 @@ std::string DemoTokenKeys(const fs::path& path) {
   return entry;
 }
 
+// ---- the install, as a merchant's browser does it ------------------------------------------------------------------
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+// Sleeps up to `duration` unless the demo is stopping; false when it is.
+bool Pause(const std::atomic<bool>& stopping, std::chrono::milliseconds duration) {
+  const auto until = std::chrono::steady_clock::now() + duration;
+  while (!stopping && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(100ms);
+  return !stopping;
+}
+
+bool WaitUntilReady(const std::string& app_url, const std::atomic<bool>& stopping) {
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto reply = shopify::HttpGet(app_url + "/readyz");
+    if (reply && reply->status == 200) return true;
+    if (!Pause(stopping, 200ms)) return false;
+  }
+  return false;
+}
+
+// GETs `url` and returns the Location of its redirect.
+Result<std::string> FollowOne(const std::string& url) {
+  auto reply = shopify::HttpGet(url);
+  if (!reply) return std::move(reply).error();
+  const auto location = reply->headers.find("location");
+  if ((reply->status != 302 && reply->status != 303) || location == reply->headers.end()) {
+    return MakeError(ErrorCode::kUnavailable,
+                     fmt::format("{} answered HTTP {} instead of a redirect: {}", url.substr(0, url.find('?')),
+                                 reply->status, reply->body.substr(0, 300)));
+  }
+  return location->second;
+}
+
+// /auth/install → the simulator's authorize page (the merchant approves) → /auth/callback → the admin.
+Result<void> InstallThroughOAuth(const std::string& app_url, const std::string& shop) {
+  auto authorize = FollowOne(app_url + "/auth/install?shop=" + shop);
+  if (!authorize) return std::move(authorize).error();
+  auto callback = FollowOne(*authorize);
+  if (!callback) return std::move(callback).error();
+  auto admin = FollowOne(*callback);
+  if (!admin) return std::move(admin).error();
+  return {};
+}
+
+// The installed shop's id, or "" when pagelift holds no installed row for it.
+std::string InstalledShopId(const std::string& conninfo, const std::string& shop) {
+  pqxx::connection connection(conninfo);
+  pqxx::work tx(connection);
+  auto row = shopify::FindShopByDomain(tx, shop);
+  return row && row->installed() ? row->id : std::string();
+}
+
+// A re-run's shop is already installed, so the callback only re-authorises it; the new simulator has none of the
+// webhook subscriptions, so shop_installed (subscriptions, then the sync) is queued here.
+void EnqueueShopInstalled(const std::string& conninfo, const std::string& shop_id, const std::string& shop) {
+  pqxx::connection connection(conninfo);
+  pqxx::work tx(connection);
+  jobs::EnqueueOptions options;
+  options.shop_id = shop_id;
+  options.dedupe_key = shop_id;
+  jobs::Enqueue(tx, shopify::kShopInstalledJobKind, {{"shop_id", shop_id}, {"domain", shop}}, options);
+  tx.commit();
+}
+
+struct SyncProgress {
+  bool done = false;
+  long long products = 0;
+  long long orders = 0;
+  std::string last_error;
+};
+
+// GET /api/sync with a session token the simulator signs (as App Bridge would get from Shopify): done when both kinds
+// finished a run that started after `since`.
+SyncProgress ReadSyncProgress(const std::string& app_url, const std::string& sim_url, const std::string& shop,
+                              const std::string& since) {
+  SyncProgress progress;
+  auto session = shopify::HttpPost(sim_url + "/_sim/shops/" + shop + "/session-token", "", {});
+  if (!session || session->status != 200) return progress;
+  const std::string token(json::parse(session->body).at("token").as_string());
+  auto reply = shopify::HttpGet(app_url + "/api/sync", {{"Authorization", "Bearer " + token}});
+  if (!reply || reply->status != 200) return progress;
+  const auto sync = json::parse(reply->body).at("sync").as_object();
+  progress.done = true;
+  for (const char* kind : {"products", "orders"}) {
+    const auto* run = sync.if_contains(kind);
+    if (run == nullptr || !run->is_object()) {
+      progress.done = false;
+      continue;
+    }
+    const auto& r = run->as_object();
+    const bool fresh = std::string_view(r.at("started_at").as_string()) >= since;
+    const bool finished = fresh && r.at("state") == "done";
+    if (!finished) progress.done = false;
+    if (fresh && r.at("last_error").is_string()) progress.last_error = r.at("last_error").as_string();
+    (std::string_view(kind) == "products" ? progress.products : progress.orders) = r.at("objects_done").as_int64();
+  }
+  return progress;
+}
+
+// The one URL the demo prints: the simulator's admin page framing the app (shopify::EmbeddedAdminUrl), exactly where
+// Shopify's admin would show it.
+std::string DemoAdminUrl(const Config& config, const std::string& shop) {
+  return shopify::EmbeddedAdminUrl(config.shopify_admin_base_url, shop, config.shopify_api_key);
+}
+
+// The simulator's storefront (tools/storefront/storefront.mjs: node and liquidjs render the theme extension) on
+// PAGELIFT_LISTEN's port + 2, when the demo runs from the source tree with the npm packages installed (`make run`
+// does both). Returns the URL of a product page, or "" when it cannot run here.
+std::string StartStorefront(BackgroundProgram& storefront, const Config& config, const std::string& shop,
+                            const fs::path& var) {
+  const fs::path script = fs::absolute("tools/storefront/storefront.mjs");
+  if (!fs::exists(script) || !fs::exists("node_modules/liquidjs")) return "";
+  pqxx::connection connection(*config.database_url);
+  pqxx::work tx(connection);
+  const auto row = tx.exec_params(
+      "SELECT s.public_id, (SELECT p.handle FROM products_cache p WHERE p.shop_id = s.id AND p.data->>'status' = 'ACTIVE' "
+      "                     ORDER BY p.handle LIMIT 1) "
+      "FROM shops s WHERE s.domain = $1",
+      shop);
+  if (row.empty() || row[0][1].is_null()) return "";
+  const std::string port = std::to_string(config.listen.port + 2);
+  if (!storefront.Start({"node", script.string(), "--sim", *config.shopify_admin_base_url, "--shop", shop, "--app",
+                         config.shopify_app_url, "--secret", config.shopify_api_secrets.front(), "--port", port,
+                         "--public-id", row[0][0].as<std::string>()},
+                        var / "storefront.log")) {
+    return "";
+  }
+  return fmt::format("http://{}:{}/products/{}", config.listen.host, port, row[0][1].as<std::string>());
+}
+
+void InstallAndSync(const Config& config, const std::string& shop, const std::atomic<bool>& stopping,
+                    BackgroundProgram& storefront, const fs::path& var) {
+  const std::string& app_url = config.shopify_app_url;
+  const std::string since = FormatRfc3339Millis(Clock::now() - 1s);
+  if (!WaitUntilReady(app_url, stopping)) return;
+  try {
+    const std::string existing = InstalledShopId(*config.database_url, shop);
+    if (auto installed = InstallThroughOAuth(app_url, shop); !installed) {
+      std::cerr << "pagelift demo: installing into " << shop << " failed: " << installed.error().message << "\n";
+      return;
+    }
+    if (!existing.empty()) EnqueueShopInstalled(*config.database_url, existing, shop);
+    std::cout << "pagelift demo: installed into " << shop << " through OAuth; syncing products and orders…\n"
+              << std::flush;
+    SyncProgress progress;
+    std::string reported_error;
+    const auto deadline = std::chrono::steady_clock::now() + 10min;
+    while (!progress.done && std::chrono::steady_clock::now() < deadline) {
+      if (!Pause(stopping, 500ms)) return;
+      progress = ReadSyncProgress(app_url, *config.shopify_admin_base_url, shop, since);
+      if (!progress.last_error.empty() && progress.last_error != reported_error) {
+        reported_error = progress.last_error;
+        std::cerr << "pagelift demo: sync error (retried): " << reported_error << "\n";
+      }
+    }
+    if (progress.done) {
+      std::cout << "pagelift demo: synced " << progress.products << " products and " << progress.orders
+                << " orders\n";
+    } else {
+      std::cout << "pagelift demo: the sync is still running (see /api/sync)\n";
+    }
+    if (const auto store = StartStorefront(storefront, config, shop, var); !store.empty()) {
+      log::Info("demo storefront: the shop's product pages with pagelift's theme extension", {{"url", store}});
+    }
+    std::cout << "\n  Open " << DemoAdminUrl(config, shop) << "\n\n  (Ctrl-C stops pagelift, the simulator and "
+              << "PostgreSQL; the next run reuses the data)\n"
+              << std::flush;
+  } catch (const std::exception& e) {
+    std::cerr << "pagelift demo: " << e.what() << "\n";
+  }
+}
+
+// The simulator on PAGELIFT_LISTEN's port + 1 unless SIM_LISTEN says otherwise, knowing pagelift as its app.
+Result<shopify_sim::SimulatorOptions> DemoSimulatorOptions(const Config& config) {
+  shopify_sim::SimulatorOptions defaults;
+  defaults.api_key = config.shopify_api_key;
+  defaults.api_secrets = config.shopify_api_secrets;
+  defaults.api_version = config.shopify_api_version;
+  defaults.scopes = config.shopify_scopes;
+  const std::string listen = fmt::format("{}:{}", config.listen.host, config.listen.port + 1);
+  // An empty variable counts as unset, as for pagelift's own configuration.
+  const EnvLookup process_env = ProcessEnv();
+  const EnvLookup env = [&process_env](std::string_view name) -> std::optional<std::string> {
+    auto value = process_env(name);
+    if (value && value->empty()) return std::nullopt;
+    return value;
+  };
+  auto options = SimulatorOptionsFromEnv(env, defaults, listen, config.shopify_app_url);
+  if (!options) return options;
+  // The app's own values win over a stray SHOPIFY_* in the environment: both sides must agree.
+  options->api_key = config.shopify_api_key;
+  options->api_secrets = config.shopify_api_secrets;
+  return options;
+}
+
 }  // namespace
 
 int RunDemo(Config config) {
@@ -172,10 +425,50 @@ int RunDemo(Config config) {
   if (config.shopify_app_url.empty()) {
     config.shopify_app_url = fmt::format("http://{}:{}", config.listen.host, config.listen.port);
   }
-  std::cout << "pagelift demo: serving on http://" << config.listen.host << ":" << config.listen.port
-            << "/  (readiness: /readyz, metrics: /metrics; Ctrl-C stops)\n"
+
+  // Before any thread starts: only the service's sigwait receives Ctrl-C, and every thread of the demo stops from it.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::unique_ptr<shopify_sim::Simulator> simulator;
+  std::string shop;
+  if (!config.shopify_admin_base_url) {
+    auto options = DemoSimulatorOptions(config);
+    if (!options) {
+      std::cerr << "pagelift demo: " << options.error().message << "\n";
+      if (cluster) cluster->Stop();
+      return 2;
+    }
+    shop = options->shops.front();
+    try {
+      simulator = std::make_unique<shopify_sim::Simulator>(*options);
+      simulator->Start();
+    } catch (const std::exception& e) {
+      std::cerr << "pagelift demo: cannot start the Shopify simulator: " << e.what() << "\n";
+      if (cluster) cluster->Stop();
+      return 1;
+    }
+    config.shopify_admin_base_url = simulator->base_url();
+  }
+  std::cout << "pagelift demo: starting pagelift (" << config.listen.host << ":" << config.listen.port
+            << "), the Shopify simulator and PostgreSQL…\n"
             << std::flush;
+
+  std::atomic<bool> stopping{false};
+  BackgroundProgram storefront;
+  std::thread installer;
+  if (simulator) {
+    installer = std::thread(
+        [&config, &shop, &stopping, &storefront, &var] { InstallAndSync(config, shop, stopping, storefront, var); });
+  }
   const int rc = RunService(config, Mode::kServe);
+  stopping = true;
+  if (installer.joinable()) installer.join();
+  storefront.Stop();
+  if (simulator) simulator->Shutdown();
   if (cluster) cluster->Stop();
   return rc;
 }

@@ -23,7 +23,7 @@ Commands:
   serve     HTTP API and background workers (needs DATABASE_URL)
   worker    background workers only (needs DATABASE_URL)
   migrate   apply pending database migrations and exit
-  demo      everything on a private PostgreSQL under ./var, for a first look
+  demo      everything on a private PostgreSQL under ./var and the Shopify simulator, for a first look
   rotate-keys  re-encrypt stored Shopify tokens under the first PAGELIFT_TOKEN_KEYS key
   lint      audit a product export offline (bulk-operation JSONL or a products JSON array)
   stats     analyse an experiment from its sufficient statistics (JSON on stdin, JSON on stdout)
@@ -45,7 +45,8 @@ SIGTERM or SIGINT: stops accepting, finishes in-flight requests (PAGELIFT_SHUTDO
       {"worker", R"(Usage: pagelift worker
 
 Runs the background workers only (partition maintenance, and the job queue). Any number of copies may run: work is
-coordinated through PostgreSQL. Requires DATABASE_URL.
+coordinated through PostgreSQL. Requires DATABASE_URL, PAGELIFT_TOKEN_KEYS, SHOPIFY_API_KEY and SHOPIFY_API_SECRET
+(its jobs refresh and use the shops' Shopify tokens).
 )"},
       {"migrate", R"(Usage: pagelift migrate
 
@@ -55,8 +56,11 @@ once (an advisory lock makes exactly one apply them). Refuses to run when an app
       {"demo", R"(Usage: pagelift demo
 
 Without DATABASE_URL: initialises a private PostgreSQL cluster under ./var/pg (reused on the next run), generates a
-token-encryption key under ./var, migrates, and serves on PAGELIFT_LISTEN (default 127.0.0.1:8080). Ctrl-C stops
-everything. With DATABASE_URL: uses that database instead of the private cluster.
+token-encryption key under ./var, migrates, and serves on PAGELIFT_LISTEN (default 127.0.0.1:8080). Without
+SHOPIFY_ADMIN_BASE_URL: starts the Shopify simulator with a seeded store (SIM_LISTEN, default the next port; SIM_SHOPS,
+SIM_PRODUCTS, SIM_ORDERS, SIM_SEED as for shopify-sim), installs the app into the store through OAuth, syncs its
+products and orders, and prints the URL that opens the admin. Ctrl-C stops everything; a second run reuses the data.
+With DATABASE_URL: uses that database instead of the private cluster.
 )"},
       {"stats", R"(Usage: pagelift stats < input.json
 

@@ -51,10 +51,9 @@ size_t WriteHeader(char* data, size_t size, size_t count, void* user) {
   return bytes;
 }
 
-}  // namespace
-
-Result<HttpReply> HttpPost(const std::string& url, const std::string& body,
-                           const std::map<std::string, std::string>& headers, const HttpCallOptions& options) {
+// One request: a POST of `body`, or a GET when there is none.
+Result<HttpReply> Perform(const std::string& url, const std::string* body,
+                          const std::map<std::string, std::string>& headers, const HttpCallOptions& options) {
   GlobalInit();
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
   if (!curl) return MakeError(ErrorCode::kUnavailable, "cannot create an HTTP client handle");
@@ -67,9 +66,11 @@ Result<HttpReply> HttpPost(const std::string& url, const std::string& body,
   Sink sink{&reply.body, options.max_response_bytes};
   CURL* handle = curl.get();
   curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(handle, CURLOPT_POST, 1L);
-  curl_easy_setopt(handle, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  if (body != nullptr) {
+    curl_easy_setopt(handle, CURLOPT_POST, 1L);
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+  }
   curl_easy_setopt(handle, CURLOPT_HTTPHEADER, header_list.get());
   curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
   curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
@@ -87,6 +88,18 @@ Result<HttpReply> HttpPost(const std::string& url, const std::string& body,
   }
   curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &reply.status);
   return reply;
+}
+
+}  // namespace
+
+Result<HttpReply> HttpPost(const std::string& url, const std::string& body,
+                           const std::map<std::string, std::string>& headers, const HttpCallOptions& options) {
+  return Perform(url, &body, headers, options);
+}
+
+Result<HttpReply> HttpGet(const std::string& url, const std::map<std::string, std::string>& headers,
+                          const HttpCallOptions& options) {
+  return Perform(url, nullptr, headers, options);
 }
 
 }  // namespace pagelift::shopify

@@ -1,4 +1,4 @@
-// Outbound HTTPS to Shopify (and the simulator) with libcurl: one blocking POST per call, a bounded timeout, no
+// Outbound HTTPS to Shopify (and the simulator) with libcurl: one blocking POST (or GET) per call, a bounded timeout, no
 // redirects, TLS verification on. Blocking: call it from job threads, or from a coroutine through
 // db::Database::Offload. Nothing here logs request or response bodies (they carry tokens and secrets).
 #pragma once
@@ -28,5 +28,8 @@ struct HttpCallOptions {
 // host's failure, never the body.
 Result<HttpReply> HttpPost(const std::string& url, const std::string& body,
                            const std::map<std::string, std::string>& headers, const HttpCallOptions& options = {});
+// GETs `url`; a redirect is a reply (its Location in headers), never followed.
+Result<HttpReply> HttpGet(const std::string& url, const std::map<std::string, std::string>& headers = {},
+                          const HttpCallOptions& options = {});
 
 }  // namespace pagelift::shopify

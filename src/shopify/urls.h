@@ -21,4 +21,12 @@ inline std::string AdminGraphqlUrl(const std::optional<std::string>& admin_base_
   return ShopOrigin(admin_base_url, shop) + "/admin/api/" + std::string(api_version) + "/graphql.json";
 }
 
+// The Shopify admin's page of the embedded app, which frames the app's /app with a session token:
+// https://{shop}/admin/apps/{api_key}, or with the simulator its stand-in {base}/{shop}/admin/apps/{api_key}. The one
+// place that computes it: the OAuth callback redirects there and `pagelift demo` prints it.
+inline std::string EmbeddedAdminUrl(const std::optional<std::string>& admin_base_url, std::string_view shop,
+                                    std::string_view api_key) {
+  return ShopOrigin(admin_base_url, shop) + "/admin/apps/" + std::string(api_key);
+}
+
 }  // namespace pagelift::shopify
