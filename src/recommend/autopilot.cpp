@@ -97,12 +97,13 @@ AutopilotLimits AutopilotLimitsFrom(const json::object& stored_settings) {
     const auto* value = object ? object->if_contains(key) : nullptr;
     return value && value->is_bool() ? value->as_bool() : fallback;
   };
-  limits.enabled = boolean(merged, "enabled", boolean(raw, "enabled", false));
-  limits.max_patches_per_day = integer(merged, "max_patches_per_day", integer(raw, "max_patches_per_day", 3));
+  // What the shop stored wins; the merged settings supply the defaults.
+  limits.enabled = boolean(raw, "enabled", boolean(merged, "enabled", false));
+  limits.max_patches_per_day = integer(raw, "max_patches_per_day", integer(merged, "max_patches_per_day", 3));
   limits.max_running_experiments =
-      integer(merged, "max_running_experiments", integer(raw, "max_running_experiments", 2));
-  limits.require_experiment = boolean(merged, "require_experiment", boolean(raw, "require_experiment", true));
-  for (const json::object* source : {merged, raw}) {
+      integer(raw, "max_running_experiments", integer(merged, "max_running_experiments", 2));
+  limits.require_experiment = boolean(raw, "require_experiment", boolean(merged, "require_experiment", true));
+  for (const json::object* source : {raw, merged}) {
     const auto* categories = source ? source->if_contains("allowed_categories") : nullptr;
     if (!categories || !categories->is_array()) continue;
     for (const auto& category : categories->as_array()) {

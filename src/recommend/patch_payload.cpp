@@ -203,11 +203,24 @@ Result<PatchPayload> ParsePatchPayload(const json::value& payload) {
 }
 
 std::string_view ReadOperation(const PatchPayload& patch) {
-  return patch.kind == PatchKind::kMetafieldsSet ? "AppMetafield" : "ProductForPatch";
+  switch (patch.kind) {
+    case PatchKind::kMetafieldsSet: return "AppMetafield";
+    case PatchKind::kMediaAlt: return "MediaForPatch";
+    default: return "ProductForPatch";
+  }
 }
 
 json::object ReadVariables(const PatchPayload& patch) {
   if (patch.kind == PatchKind::kMetafieldsSet) return {{"ownerId", patch.owner_id}, {"key", patch.key}};
+  if (patch.kind == PatchKind::kMediaAlt) {
+    std::set<std::string> ids;
+    for (const json::object* names : {&patch.set, &patch.expected}) {
+      for (const auto& [gid, unused] : *names) ids.emplace(gid);
+    }
+    json::array list;
+    for (const auto& id : ids) list.push_back(json::string(id));
+    return {{"ids", std::move(list)}};
+  }
   return {{"id", patch.owner_id}};
 }
 
@@ -225,22 +238,14 @@ Result<json::object> StateFromRead(const PatchPayload& patch, const json::object
     const std::string_view text = value.is_string() ? std::string_view(value.as_string()) : std::string_view();
     return json::object{{"type", type}, {"value", MetafieldValue(type_name, text)}};
   }
-  const auto& product = At(data, "product");
-  if (!product.is_object()) {
-    return MakeError(ErrorCode::kNotFound, "the product no longer exists", {{"product_id", patch.owner_id}});
-  }
-  const json::object& fields = product.as_object();
   json::object state;
   if (patch.kind == PatchKind::kMediaAlt) {
-    json::object alts;
-    const auto& media = At(fields, "media");
-    if (media.is_object()) {
-      const auto& nodes = At(media.as_object(), "nodes");
-      if (nodes.is_array()) {
-        for (const auto& node : nodes.as_array()) {
-          if (node.is_object() && At(node.as_object(), "id").is_string()) {
-            alts[At(node.as_object(), "id").as_string()] = At(node.as_object(), "alt");
-          }
+    json::object alts;  // media gid → alt, for the media that still exist
+    const auto& nodes = At(data, "nodes");
+    if (nodes.is_array()) {
+      for (const auto& node : nodes.as_array()) {
+        if (node.is_object() && At(node.as_object(), "id").is_string()) {
+          alts[At(node.as_object(), "id").as_string()] = At(node.as_object(), "alt");
         }
       }
     }
@@ -256,6 +261,11 @@ Result<json::object> StateFromRead(const PatchPayload& patch, const json::object
     }
     return state;
   }
+  const auto& product = At(data, "product");
+  if (!product.is_object()) {
+    return MakeError(ErrorCode::kNotFound, "the product no longer exists", {{"product_id", patch.owner_id}});
+  }
+  const json::object& fields = product.as_object();
   for (const json::object* names : {&patch.set, &patch.expected}) {
     for (const auto& [key, value] : *names) {
       if (key != "seo") {

@@ -40,12 +40,12 @@ Result<PatchPayload> ParsePatchPayload(const boost::json::value& payload);
 bool WritesProducts(PatchKind kind);
 
 // The Admin GraphQL operation that reads the state of a patch's target, and its variables.
-std::string_view ReadOperation(const PatchPayload& patch);  // "ProductForPatch" or "AppMetafield"
+std::string_view ReadOperation(const PatchPayload& patch);  // "ProductForPatch", "MediaForPatch" or "AppMetafield"
 boost::json::object ReadVariables(const PatchPayload& patch);
 
 // The state a patch touches, taken from the read operation's `data`:
 //   product_update → {<field>: value, "seo": {<title|description>: value}} for the fields in `set` and `expected`
-//   media_alt      → {<media gid>: alt} for the media in `set` (409 when one no longer exists)
+//   media_alt      → {<media gid>: alt} for the media in `set` and `expected` (409 when one no longer exists)
 //   metafields_set → {"type": t, "value": v} (v parsed when the type is json), or {"type": null, "value": null}
 // 404 when the product or owner is gone.
 Result<boost::json::object> StateFromRead(const PatchPayload& patch, const boost::json::object& data);

@@ -272,6 +272,7 @@ OperationResult Simulator::Impl::RunOperation(Shop& shop, const std::string& nam
   if (name == "WebPixelCreate") return WebPixelCreate(shop, variables);
   if (name == "ProductForPatch") return ProductForPatch(shop, query, variables);
   if (name == "AppMetafield") return AppMetafield(shop, variables);
+  if (name == "MediaForPatch") return MediaForPatch(shop, variables);
   if (name == "MetafieldsDelete") return MetafieldsDelete(shop, variables);
   if (name == "FileUpdate") return FileUpdate(shop, variables);
   return Fail(fmt::format("The simulator does not implement operation \"{}\" (see docs/simulator.md).", name),
@@ -689,6 +690,27 @@ OperationResult Simulator::Impl::AppMetafield(Shop& shop, const json::object& va
     }
   }
   result.data = {{"node", {{"id", owner_id}, {"metafield", std::move(found)}}}};
+  return result;
+}
+
+OperationResult Simulator::Impl::MediaForPatch(Shop& shop, const json::object& variables) {
+  const auto* ids = variables.if_contains("ids");
+  if (!ids || !ids->is_array()) return Fail("Variable $ids of type [ID!]! was provided invalid value", "INVALID_VARIABLE");
+  // nodes(ids:): one entry per id, in order; null for an id that names nothing (here: no such product media).
+  json::array nodes;
+  for (const auto& id : ids->as_array()) {
+    const std::string gid = id.is_string() ? std::string(id.as_string()) : std::string();
+    const auto media_id = gid.starts_with("gid://shopify/MediaImage/") ? ParseGid("MediaImage", gid) : std::nullopt;
+    json::value found = nullptr;
+    for (const auto& product : shop.catalog.products) {
+      for (const auto& image : product.images) {
+        if (media_id && image.id == *media_id) found = MediaJson(image);
+      }
+    }
+    nodes.push_back(std::move(found));
+  }
+  OperationResult result;
+  result.data = {{"nodes", std::move(nodes)}};
   return result;
 }
 

@@ -155,6 +155,7 @@ class Simulator::Impl {
   // metafieldsDelete, fileUpdate (media alt text).
   OperationResult ProductForPatch(Shop& shop, const std::string& query, const boost::json::object& variables);
   OperationResult AppMetafield(Shop& shop, const boost::json::object& variables);
+  OperationResult MediaForPatch(Shop& shop, const boost::json::object& variables);
   OperationResult MetafieldsDelete(Shop& shop, const boost::json::object& variables);
   OperationResult FileUpdate(Shop& shop, const boost::json::object& variables);
   // "$app" / "$app:suffix" → the app's reserved namespace ("app--{api_key}[--suffix]"); others unchanged.
