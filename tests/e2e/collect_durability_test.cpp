@@ -5,13 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <boost/json/serialize.hpp>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <random>
 #include <thread>
 
-#include "core/time.h"
+#include "collect_load.h"
 #include "support/http_client.h"
 #include "support/service_process.h"
 #include "support/test_database.h"
@@ -20,15 +19,6 @@ namespace pagelift::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string RandomUuid(std::mt19937_64& random) {
-  const auto a = random(), b = random();
-  char text[37];
-  std::snprintf(text, sizeof(text), "%08x-%04x-4%03x-a%03x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>(a >> 16) & 0xffff, static_cast<unsigned>(a) & 0xfff,
-                static_cast<unsigned>(b >> 48) & 0xfff, static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return text;
-}
 
 TEST(CollectDurability, EveryAcknowledgedEventSurvivesKillMinus9) {
   TestDatabase database;
@@ -54,20 +44,9 @@ TEST(CollectDurability, EveryAcknowledgedEventSurvivesKillMinus9) {
       try {
         HttpClient client(port);
         while (!stop) {
-          boost::json::array events;
           std::vector<std::string> ids;
-          for (int i = 0; i < 20; ++i) {
-            ids.push_back(RandomUuid(random));
-            events.push_back({{"id", ids.back()},
-                              {"type", "page_view"},
-                              {"ts", FormatRfc3339Millis(std::chrono::system_clock::now())},
-                              {"anon_id", "visitor-" + std::to_string(seed)},
-                              {"session_id", "session-" + std::to_string(seed)},
-                              {"props", {{"url", "/products/x"}}}});
-          }
-          const boost::json::object body{{"shop", "durableshop00001"}, {"events", events}};
-          auto result = client.Request("POST", "/v1/collect", boost::json::serialize(body),
-                                       {{"Content-Type", "application/json"}});
+          const std::string body = PageViewBatch(random, seed, "durableshop00001", 20, ids);
+          auto result = client.Request("POST", "/v1/collect", body, {{"Content-Type", "application/json"}});
           if (result.status == 200) {
             std::lock_guard lock(ledger_mutex);
             acknowledged.insert(acknowledged.end(), ids.begin(), ids.end());
