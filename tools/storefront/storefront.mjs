@@ -143,7 +143,7 @@ export async function startStorefront({extensionDir = DEFAULT_EXTENSION_DIR, app
   const blocks = () => readdirSync(join(extensionDir, 'blocks')).filter((f) => f.endsWith('.liquid'))
     .map((f) => ({file: f, ...loadBlock(join(extensionDir, 'blocks', f))}));
   const carts = new Map();  // cart token -> {token, attributes, items}
-  const proxied = [];       // what the app proxy forwarded: {method, path, status}
+  const proxied = [];       // what the app proxy answered: {method, path, status, at (ms, when the request came)}
   const control = {failCollects: 0};  // the next n collect requests get a 503 (an outage between proxy and app)
   const products = new Map();  // variant id -> product, for the cart
   let cartCurrency = catalog.currency ?? PRODUCT.currency;  // the shop's currency, as its last product page showed
@@ -228,10 +228,11 @@ ${section}
         return send(res, 200, sdkDocument);
       }
       if (url.pathname.startsWith('/apps/pagelift/')) {
+        const at = Date.now();
         const body = await readBody(req);
         if (control.failCollects > 0 && url.pathname === '/apps/pagelift/v1/collect') {
           control.failCollects -= 1;
-          proxied.push({method: req.method, path: '/proxy/v1/collect', status: 503});
+          proxied.push({method: req.method, path: '/proxy/v1/collect', status: 503, at});
           res.writeHead(503, {'Content-Type': 'application/json', 'Retry-After': '1'});
           return res.end('{"error":{"code":"unavailable","message":"injected by the test"}}');
         }
@@ -247,7 +248,7 @@ ${section}
         const upstream = await fetch(`${appUrl}${path}?${query}`, {
           method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
         });
-        proxied.push({method: req.method, path, status: upstream.status});
+        proxied.push({method: req.method, path, status: upstream.status, at});
         return send(res, upstream.status, await upstream.text(), upstream.headers.get('content-type') || 'text/plain');
       }
       // /products/{handle}, also as /{shop}/products/{handle} (the simulator's URL scheme: one server, many shops).
