@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -47,13 +50,49 @@ Result<void> CheckAutopilotLimits(const json::value& v) {
   return {};
 }
 
+// audit: the product-page audit's per-shop configuration (read by src/recommend/audit.h AuditConfig::FromSettings).
+// The threshold names are those of recommend::Thresholds.
+constexpr std::string_view kAuditThresholds[] = {
+    "min_images",          "zoom_min_px",         "min_description_words",     "structure_min_words",
+    "title_max_chars",     "seo_title_max_chars", "seo_description_min_chars", "seo_description_max_chars",
+    "max_variants",        "low_stock_units",     "max_images",                "heavy_image_bytes",
+    "heavy_image_pixels"};
+
+Result<void> CheckAudit(const json::value& v) {
+  if (!v.is_object()) return FieldError("audit", "must be an object");
+  for (const auto& [key, value] : v.as_object()) {
+    const std::string field = "audit." + std::string(key);
+    if (key == "disabled_rules") {
+      if (!value.is_array() || value.as_array().size() > 200) return FieldError(field, "must be an array of rule ids");
+      for (const auto& id : value.as_array()) {
+        if (!id.is_string() || id.as_string().empty() || id.as_string().size() > 100) {
+          return FieldError(field, "must be an array of rule ids");
+        }
+      }
+    } else if (key == "thresholds") {
+      if (!value.is_object()) return FieldError(field, "must be an object");
+      for (const auto& [name, number] : value.as_object()) {
+        const std::string threshold = field + "." + std::string(name);
+        if (std::find(std::begin(kAuditThresholds), std::end(kAuditThresholds), name) == std::end(kAuditThresholds)) {
+          return FieldError(threshold, "unknown threshold");
+        }
+        if (auto r = CheckInteger(number, threshold, 0, 1'000'000'000); !r) return r;
+      }
+    } else {
+      return FieldError(field, "unknown setting");
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 json::object DefaultSettings() {
   return {{"brand_voice", ""},
           {"autopilot_limits", {{"enabled", false}, {"max_patches_per_day", 3}, {"max_running_experiments", 2}}},
           {"data_retention_days", 395},
-          {"allow_write_products", false}};
+          {"allow_write_products", false},
+          {"audit", {{"disabled_rules", json::array()}, {"thresholds", json::object()}}}};
 }
 
 Result<json::object> ValidateSettings(const json::value& input) {
@@ -70,6 +109,8 @@ Result<json::object> ValidateSettings(const json::value& input) {
       if (auto r = CheckInteger(value, key, 1, 730); !r) return r.error();
     } else if (key == "allow_write_products") {
       if (!value.is_bool()) return FieldError(key, "must be true or false");
+    } else if (key == "audit") {
+      if (auto r = CheckAudit(value); !r) return r.error();
     } else {
       return FieldError(key, "unknown setting");
     }
@@ -80,7 +121,7 @@ Result<json::object> ValidateSettings(const json::value& input) {
 json::object MergeSettings(const json::object& base, const json::object& update) {
   json::object merged = base;
   for (const auto& [key, value] : update) {
-    if (key == "autopilot_limits" && value.is_object() && merged.contains(key) && merged[key].is_object()) {
+    if ((key == "autopilot_limits" || key == "audit") && value.is_object() && merged.contains(key) && merged[key].is_object()) {
       for (const auto& [k, v] : value.as_object()) merged[key].as_object()[k] = v;
     } else {
       merged[key] = value;
