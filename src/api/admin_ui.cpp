@@ -9,6 +9,7 @@
 #include "api/session.h"
 #include "core/embedded.h"
 #include "http/gzip.h"
+#include "http/html.h"
 #include "http/responses.h"
 #include "shopify/shop_domain.h"
 
@@ -25,22 +26,6 @@ using boost::beast::http::field;
 
 constexpr std::string_view kIndex = "index.html";
 constexpr std::string_view kAssetsPrefix = "assets/";
-
-std::string HtmlAttributeEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
   for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
@@ -74,8 +59,8 @@ class AdminUi {
     for (const EmbeddedFile& file : admin_ui_files::kFiles) {
       if (file.name == kIndex) {
         index_html_ = std::string(file.content);
-        ReplaceAll(index_html_, "%SHOPIFY_API_KEY%", HtmlAttributeEscape(options.api_key));
-        ReplaceAll(index_html_, "%APP_BRIDGE_URL%", HtmlAttributeEscape(options.app_bridge_url));
+        ReplaceAll(index_html_, "%SHOPIFY_API_KEY%", http::HtmlEscape(options.api_key));
+        ReplaceAll(index_html_, "%APP_BRIDGE_URL%", http::HtmlEscape(options.app_bridge_url));
         continue;
       }
       assets_.emplace(std::string(file.name), Asset{ContentTypeOf(file.name), file.content, http::Gzip(file.content)});

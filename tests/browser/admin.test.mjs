@@ -269,6 +269,7 @@ test('401, 403 and 500 from the API show a readable message', async () => {
   await page.waitForSelector('.Banner--critical:has-text("(401)")');
   assert.ok(await page.isVisible(`.ErrorMessage:text("${refused.error.message}")`), refused.error.message);
   await page.unroute(`${simUrl}/_sim/app-bridge/session-token*`);
+  await page.goto(appPageUrl('/app'));  // App Bridge (the stand-in too) keeps a token until it expires: start afresh
 
   for (const [status, code, message] of [[403, 'forbidden', 'the session token belongs to another shop'],
                                          [500, 'internal', 'the results could not be computed (test)']]) {
@@ -294,9 +295,12 @@ test('Overview loads within Built for Shopify thresholds: LCP ≤ 2.5 s, CLS ≤
   const context = await browser.newContext({viewport: {width: 1280, height: 800}});
   const page = await context.newPage();
   await page.addInitScript(() => {
-    window.__vitals = {lcp: 0, cls: 0};
+    window.__vitals = {lcp: 0, cls: 0, element: ''};
     new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) window.__vitals.lcp = entry.startTime;
+      for (const entry of list.getEntries()) {
+        window.__vitals.lcp = entry.startTime;
+        window.__vitals.element = entry.element ? `${entry.element.tagName}.${entry.element.className}` : '';
+      }
     }).observe({type: 'largest-contentful-paint', buffered: true});
     new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__vitals.cls += entry.value;
@@ -307,8 +311,10 @@ test('Overview loads within Built for Shopify thresholds: LCP ≤ 2.5 s, CLS ≤
   await page.waitForFunction(() => !document.querySelector('.Loading'));
   await page.waitForTimeout(300);  // let the last paint's entries arrive (not an assertion)
   const vitals = await page.evaluate(() => window.__vitals);
-  figures.overview = {lcp_ms: Math.round(vitals.lcp), cls: Number(vitals.cls.toFixed(4))};
-  console.log(`admin overview: LCP ${figures.overview.lcp_ms} ms, CLS ${figures.overview.cls}`);
+  const navigation = await page.evaluate(() => performance.getEntriesByType('navigation')[0].toJSON());
+  figures.overview = {lcp_ms: Math.round(vitals.lcp), lcp_element: vitals.element, cls: Number(vitals.cls.toFixed(4)),
+                      dom_content_loaded_ms: Math.round(navigation.domContentLoadedEventEnd)};
+  console.log(`admin overview: ${JSON.stringify(figures.overview)}`);
   assert.ok(vitals.lcp > 0, 'an LCP entry was reported');
   assert.ok(vitals.lcp <= 2500, `LCP ${vitals.lcp} ms`);
   assert.ok(vitals.cls <= 0.1, `CLS ${vitals.cls}`);

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "core/time.h"
+#include "http/html.h"
 #include "http/responses.h"
 #include "shopify/session_token.h"
 #include "shopify/shop_domain.h"
@@ -20,7 +21,7 @@ namespace {
 using boost::beast::http::field;
 
 // The stand-in reads the shop from the page's URL once (the app keeps it across client-side navigation) and asks the
-// simulator that served it for a token on every call, as App Bridge does (tokens live one minute).
+// simulator that served it for tokens (they live one minute).
 constexpr std::string_view kAppBridgeStandIn = R"JS((function () {
   var script = document.currentScript;
   var origin = new URL(script.src).origin;
@@ -29,36 +30,29 @@ constexpr std::string_view kAppBridgeStandIn = R"JS((function () {
   if (shop) sessionStorage.setItem('shopify-sim-shop', shop);
   var meta = document.querySelector('meta[name="shopify-api-key"]');
   var apiKey = script.getAttribute('data-api-key') || (meta && meta.content) || '';
+  var cached = null;
   window.shopify = {
     config: {apiKey: apiKey, shop: shop, host: params.get('host')},
     environment: {embedded: window.top !== window, mobile: false, pos: false},
+    // Like App Bridge, a token is reused until shortly before it expires, and concurrent calls share one request.
     idToken: function () {
       if (!shop) return Promise.reject(new Error('the page was opened without a shop parameter'));
-      return fetch(origin + '/_sim/app-bridge/session-token?shop=' + encodeURIComponent(shop))
+      if (cached && cached.expires - Date.now() > 10000) return cached.token;
+      cached = null;
+      var pending = fetch(origin + '/_sim/app-bridge/session-token?shop=' + encodeURIComponent(shop))
         .then(function (r) {
           if (!r.ok) throw new Error('the simulator refused a session token (HTTP ' + r.status + ')');
           return r.json();
         })
         .then(function (body) { return body.token; });
+      cached = {token: pending, expires: Date.now() + 50000};
+      pending.catch(function () { cached = null; });
+      return pending;
     },
     toast: {show: function (message) { console.log('[App Bridge toast] ' + message); }}
   };
 })();
 )JS";
-
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string AdminPage(const AdminFrameOptions& options, const std::string& shop) {
   const std::string name = shop.substr(0, shop.find('.'));
@@ -69,7 +63,7 @@ std::string AdminPage(const AdminFrameOptions& options, const std::string& shop)
     const std::string src = fmt::format("{}/app?shop={}&host={}&embedded=1", options.app_url,
                                         shopify::EncodeQueryComponent(shop),
                                         shopify::EncodeQueryComponent(shopify::EncodeHostParam(shop)));
-    body = fmt::format("<iframe title=\"pagelift\" name=\"app-iframe\" src=\"{}\"></iframe>", HtmlEscape(src));
+    body = fmt::format("<iframe title=\"pagelift\" name=\"app-iframe\" src=\"{}\"></iframe>", http::HtmlEscape(src));
   }
   return fmt::format(R"HTML(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -91,7 +85,7 @@ std::string AdminPage(const AdminFrameOptions& options, const std::string& shop)
 <main>{body}</main></div>
 </body></html>
 )HTML",
-                     fmt::arg("name", HtmlEscape(name)), fmt::arg("shop", HtmlEscape(shop)), fmt::arg("body", body));
+                     fmt::arg("name", http::HtmlEscape(name)), fmt::arg("shop", http::HtmlEscape(shop)), fmt::arg("body", body));
 }
 
 std::string QueryValue(const http::Request& request, std::string_view name) {
