@@ -29,7 +29,7 @@ export interface Recommendation {
   entity_type: string;
   entity_id: string;
   entity_title?: string;
-  expected_impact?: {metric: string; low: number; high: number; source?: string} | null;
+  expected_impact?: {metric: string; unit?: string; low: number; high: number; source?: string} | null;
   patch_payload?: unknown;
   created_at?: string;
 }

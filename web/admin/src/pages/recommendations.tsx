@@ -14,6 +14,11 @@ const SEVERITIES = ['high', 'medium', 'low'];
 const STATUSES = ['pending', 'applied', 'dismissed', 'resolved'];
 
 export const impactHigh = (r: Recommendation) => r.expected_impact?.high ?? 0;
+// The audit states impact in percent ("unit": "relative_pct"); older payloads used fractions.
+function impactRange(i: NonNullable<Recommendation['expected_impact']>): string {
+  if (i.unit === 'relative_pct') return `+${i.low}–${i.high}%`;
+  return `+${pct(i.low, 0)}–${pct(i.high, 0)}`.replace(/%–\+?/, '–');
+}
 export const byImpact = (a: Recommendation, b: Recommendation) =>
   impactHigh(b) - impactHigh(a) || (SEVERITY_WEIGHT[b.severity] ?? 0) - (SEVERITY_WEIGHT[a.severity] ?? 0);
 
@@ -21,7 +26,7 @@ export function ImpactText(props: {r: Recommendation}) {
   const i = props.r.expected_impact;
   if (!i) return <span class="muted">Impact not estimated</span>;
   return (
-    <span>Expected: {pct(i.low, 0)}–{pct(i.high, 0)} on {humanize(i.metric)}
+    <span>Expected: {impactRange(i)} on {humanize(i.metric)}
       {i.source && <span class="muted small"> · source: {i.source}</span>}</span>
   );
 }
@@ -31,7 +36,7 @@ export const titleOf = (r: Recommendation) => r.summary ?? humanize(r.rule_id.sp
 // The preview's changes: [{field, before, after}] when the server lists them, else its JSON as is.
 function PreviewBody(props: {preview: any}) {
   const p = props.preview?.preview ?? props.preview;
-  const guided = p?.guided ?? (p?.kind === 'guided' ? p : null);
+  const guided = p?.guided ?? (p?.kind === 'guided' || Array.isArray(p?.steps) ? p : null);
   if (guided) return <Guided guided={guided} />;
   const changes: any[] | null = Array.isArray(p?.changes) ? p.changes : null;
   if (!changes) return <pre class="Code">{JSON.stringify(p, null, 2)}</pre>;
