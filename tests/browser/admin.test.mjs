@@ -320,3 +320,62 @@ test('Overview loads within Built for Shopify thresholds: LCP ≤ 2.5 s, CLS ≤
   assert.ok(vitals.cls <= 0.1, `CLS ${vitals.cls}`);
   await context.close();
 });
+
+test('apply a recommendation after its preview: the product changes in the simulator; the rollback restores it', async () => {
+  // Its own pagelift with workers on: the install's follow-up jobs sync the simulator's catalog and audit it.
+  const db = `${dbName}_rec`;
+  psql(`CREATE DATABASE ${db}`, 'postgres');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const worker = startProcess(['serve'], {
+    DATABASE_URL: `host=${pg.PGHOST} port=${pg.PGPORT} user=${pg.PGUSER} dbname=${db}`,
+    PAGELIFT_LISTEN: `127.0.0.1:${port}`,
+    PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
+    SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: SECRET, SHOPIFY_APP_URL: url, SHOPIFY_ADMIN_BASE_URL: simUrl,
+    PAGELIFT_APP_BRIDGE_URL: `${simUrl}/_sim/app-bridge.js`, PAGELIFT_WORKERS: 'true',
+  }, 'pagelift serve (workers)');
+  const context = await browser.newContext({viewport: {width: 1280, height: 900}});
+  try {
+    await waitReady(worker, `${url}/readyz`);
+    const page = await context.newPage();
+    // The products as the simulator holds them; updatedAt moves on every write (as on Shopify), so it is left out.
+    const simState = async () => JSON.stringify((await (await fetch(`${simUrl}/_sim/shops/${SHOP}/state`)).json()).products,
+                                                (key, value) => (key === 'updatedAt' ? undefined : value));
+    await page.goto(`${url}/app/settings?shop=${SHOP}&host=aG9zdA&embedded=1`);
+    await page.getByLabel('Allow pagelift to edit product fields', {exact: false}).check();
+    await page.click('text=Save settings');
+    await page.waitForSelector('.Toast:text("Settings saved")');
+    const rec = await waitFor('the audit of the synced catalog', () => {
+      const row = psql(`SELECT id || '|' || rationale FROM recommendations
+                        WHERE status = 'pending' AND patch_payload->>'kind' = 'product_update' ORDER BY rule_id LIMIT 1`, db);
+      return row ? {id: row.split('|')[0], rationale: row.slice(row.indexOf('|') + 1)} : null;
+    }, 40000);
+    const before = await simState();
+
+    await page.click('nav.Nav >> text=Recommendations');
+    const card = page.locator('.Rec', {hasText: rec.rationale.slice(0, 60)}).first();
+    await card.getByRole('button', {name: /Preview and apply/}).click();
+    await page.waitForSelector('[role=dialog] .Table');
+    await page.screenshot({path: join(artifacts, 'admin-apply-preview.png')});
+    await page.click('[role=dialog] >> text=Apply change');
+    await page.waitForSelector('.Toast:has-text("Applied")');
+    assert.equal(psql(`SELECT status FROM recommendations WHERE id = '${rec.id}'`, db), 'applied');
+    const after = await simState();
+    assert.notEqual(after, before, 'the product changed in the simulator');
+
+    await page.waitForSelector('button:text("Roll back")');
+    await page.click('button:text("Roll back")');
+    await page.waitForSelector('.Toast:has-text("Rolled back")');
+    assert.equal(psql(`SELECT status FROM patches WHERE recommendation_id = '${rec.id}'`, db), 'rolled_back');
+    assert.equal(await simState(), before, 'the simulator is back to the state before the patch');
+  } finally {
+    await context.close();
+    writeFileSync(join(artifacts, 'admin-serve-workers.log'), worker.output);
+    await stop(worker);
+    try {
+      psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`, 'postgres');
+    } catch (e) {
+      // throw-away
+    }
+  }
+});
