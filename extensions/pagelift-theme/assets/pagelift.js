@@ -418,8 +418,9 @@
   // variations as {key, config}). A 404 or a network error means none. Assignment is sticky per experiment key and
   // bucket version; the first assignment sends `exposure`. A variant is applied by its config: `css` (a style sheet)
   // and `text` (the text of the elements marked data-pagelift-target="<the experiment's target>", which the theme's
-  // app blocks render); <html> gets data-pagelift-<key>="<variant>" and `pagelift:experiment` is dispatched, so blocks
-  // and themes can apply anything else without a layout shift.
+  // app blocks render), and `block` + `show` (the app block data-pagelift-block="<block>" shown or hidden); <html> gets
+  // data-pagelift-<key>="<variant>" and `pagelift:experiment` is dispatched, so blocks and themes can apply anything
+  // else without a layout shift.
   var assignments = {};
   function runExperiments() {
     origFetch(endpoint + '/v1/sdk/' + encodeURIComponent(config.shop) + '.json', {credentials: 'same-origin'})
@@ -446,6 +447,14 @@
                 if (typeof c.text === 'string') el.textContent = c.text;
                 el.setAttribute('data-pagelift-variant', variant);
               });
+          }
+          if (typeof c.block === 'string') {
+            // A block experiment (autopilot's block patches): hiding keeps the block's reserved space (CSS visibility),
+            // so neither arm shifts the layout.
+            d.querySelectorAll('[data-pagelift-block="' + c.block.replace(/["\\]/g, '') + '"]').forEach(function (el) {
+              if (c.show === false) el.setAttribute('data-pagelift-hidden', '');
+              else el.removeAttribute('data-pagelift-hidden');
+            });
           }
           d.dispatchEvent(new CustomEvent('pagelift:experiment', {detail: {experiment: exp.key, variant: variant,
             target: exp.target, config: c}}));
