@@ -63,14 +63,17 @@ AuditService::AuditService(db::Database& database, std::string api_key)
                    "VALUES ($1::uuid, now(), $2, $3, $4) ON CONFLICT (shop_id) DO UPDATE SET "
                    "audited_at = excluded.audited_at, products = excluded.products, findings = excluded.findings, "
                    "duration_ms = excluded.duration_ms");
-  // Products new or updated since their audit, and audited products whose cache row is gone.
+  // Products new or updated since their audit, audited products whose cache row is gone, and shops audited more than
+  // a day ago (shop-wide facts such as storefront events change without any product changing).
   database.Prepare(kStaleShops,
                    "SELECT s.id::text FROM shops s WHERE s.uninstalled_at IS NULL AND ("
                    "  EXISTS (SELECT 1 FROM products_cache p WHERE p.shop_id = s.id AND NOT EXISTS ("
                    "    SELECT 1 FROM product_audits a WHERE a.shop_id = p.shop_id AND a.product_id = p.product_id "
                    "    AND a.source_updated_at = p.updated_at)) "
                    "  OR EXISTS (SELECT 1 FROM product_audits a WHERE a.shop_id = s.id AND NOT EXISTS ("
-                   "    SELECT 1 FROM products_cache p WHERE p.shop_id = a.shop_id AND p.product_id = a.product_id))) "
+                   "    SELECT 1 FROM products_cache p WHERE p.shop_id = a.shop_id AND p.product_id = a.product_id)) "
+                   "  OR EXISTS (SELECT 1 FROM shop_audits sa WHERE sa.shop_id = s.id "
+                   "    AND sa.audited_at < now() - interval '1 day')) "
                    "LIMIT $1");
 }
 

@@ -4,7 +4,8 @@
 //   - after a sync or a products/create|update|delete webhook: the shopify capability only writes products_cache
 //     (it knows nothing of the audit — the two are peers). The watcher (every few seconds, on worker processes) finds
 //     shops whose cached products differ from what the audit last saw (`product_audits`: new, updated or deleted rows)
-//     and enqueues one `recommend_audit` job per shop (deduplicated), which re-audits that shop.
+//     and enqueues one `recommend_audit` job per shop (deduplicated), which re-audits that shop; shops last audited
+//     more than a day ago are re-audited too (shop-wide facts such as storefront events change on their own).
 // Whole-shop audits are cheap (bench/audit: thousands of products per second) and needed anyway by the rules that
 // compare products (duplicate titles and descriptions), so every run audits the whole shop.
 #pragma once

@@ -239,6 +239,11 @@ TEST_F(RecommendTest, WatcherFindsNewUpdatedAndDeletedProducts) {
   Audit(shop_a_);
   EXPECT_TRUE(StaleShops().empty());
   EXPECT_EQ(RowOf(shop_a_, kP1, "seo.title_missing")->status, "resolved");  // the product is gone
+  // A day without changes: the shop is re-audited anyway (storefront events may have started).
+  database_.Run([&](pqxx::work& tx) {
+    tx.exec_params("UPDATE shop_audits SET audited_at = now() - interval '25 hours' WHERE shop_id = $1::uuid", shop_a_);
+  });
+  EXPECT_EQ(StaleShops(), std::vector<std::string>{shop_a_});
 }
 
 TEST_F(RecommendTest, DismissingAResolvedRecommendationIsAConflict) {
