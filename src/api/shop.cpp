@@ -24,28 +24,27 @@ json::object ShopJson(const shopify::ShopRow& shop) {
 
 Error ShopGone() { return MakeError(ErrorCode::kNotFound, "the shop has no data in pagelift"); }
 
+// A read-only route answering {key: render(shop row)} for the session token's shop; 404 once the shop was erased.
+http::Handler ShopReadRoute(const AuthDeps& deps, const char* key, json::value (*render)(const shopify::ShopRow&)) {
+  return WithSession(deps, [&deps, key, render](http::Request&, http::RequestContext&,
+                                                const AuthenticatedShop& auth) -> boost::asio::awaitable<http::Response> {
+    auto shop = co_await deps.database.RunAsync(
+        db::TxOptions::ReadOnly(), [&auth](pqxx::work& tx) { return shopify::FindShopById(tx, auth.shop_id); });
+    if (!shop) co_return http::ErrorResponse(ShopGone());
+    json::object body;
+    body[key] = render(*shop);
+    co_return http::JsonResponse(http::Status::ok, std::move(body));
+  });
+}
+
 }  // namespace
 
 void RegisterShopRoutes(http::Router& router, const AuthDeps& deps) {
   router.Add(http::Verb::get, "/api/shop",
-             WithSession(deps, [&deps](http::Request&, http::RequestContext&,
-                                       const AuthenticatedShop& auth) -> boost::asio::awaitable<http::Response> {
-               auto shop = co_await deps.database.RunAsync(
-                   db::TxOptions::ReadOnly(),
-                   [&auth](pqxx::work& tx) { return shopify::FindShopById(tx, auth.shop_id); });
-               if (!shop) co_return http::ErrorResponse(ShopGone());
-               co_return http::JsonResponse(http::Status::ok, {{"shop", ShopJson(*shop)}});
-             }));
-
+             ShopReadRoute(deps, "shop", [](const shopify::ShopRow& shop) -> json::value { return ShopJson(shop); }));
   router.Add(http::Verb::get, "/api/settings",
-             WithSession(deps, [&deps](http::Request&, http::RequestContext&,
-                                       const AuthenticatedShop& auth) -> boost::asio::awaitable<http::Response> {
-               auto shop = co_await deps.database.RunAsync(
-                   db::TxOptions::ReadOnly(),
-                   [&auth](pqxx::work& tx) { return shopify::FindShopById(tx, auth.shop_id); });
-               if (!shop) co_return http::ErrorResponse(ShopGone());
-               co_return http::JsonResponse(http::Status::ok,
-                                            {{"settings", shopify::EffectiveSettings(shop->settings)}});
+             ShopReadRoute(deps, "settings", [](const shopify::ShopRow& shop) -> json::value {
+               return shopify::EffectiveSettings(shop.settings);
              }));
 
   http::RouteOptions json_body;

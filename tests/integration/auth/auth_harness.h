@@ -18,6 +18,7 @@
 #include "api/auth.h"
 #include "api/session.h"
 #include "api/shop.h"
+#include "api/sync.h"
 #include "api/webhooks.h"
 #include "core/crypto.h"
 #include "core/time.h"
@@ -136,6 +137,7 @@ class AuthHarness : public ::testing::Test {
     api::RegisterAuthRoutes(router_, auth_deps_);
     api::RegisterWebhookRoutes(router_, webhook_deps_);
     api::RegisterShopRoutes(router_, auth_deps_);
+    api::RegisterSyncRoutes(router_, auth_deps_);
     http::ServerOptions options;
     options.port = 0;
     options.io_threads = 2;
