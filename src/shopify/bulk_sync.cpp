@@ -347,7 +347,13 @@ Result<void> RunShopInstalled(jobs::JobContext& ctx, AdminClient& client, const 
       return std::move(created).error();
     }
   }
-  ctx.database.Run([&](pqxx::work& tx) { EnqueueSync(tx, shop->id, SyncKind::kProducts, SyncKind::kOrders); });
+  // Two jobs rather than a products → orders chain: a products sync already queued (the reconcile's) would swallow the
+  // chained one by its dedupe key, and the orders would never sync. The second waits while the first's bulk
+  // operation runs (one per shop).
+  ctx.database.Run([&](pqxx::work& tx) {
+    EnqueueSync(tx, shop->id, SyncKind::kProducts);
+    EnqueueSync(tx, shop->id, SyncKind::kOrders);
+  });
   log::Info("shop installed: webhooks subscribed, sync enqueued", {{"shop", shop->domain}});
   return {};
 }

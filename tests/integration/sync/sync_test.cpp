@@ -131,7 +131,7 @@ TEST_F(SyncTest, UserErrorsAreSurfacedAsTypedErrors) {
   EXPECT_EQ(sync->objects, kOrders);
 }
 
-TEST_F(SyncTest, ShopInstalledSubscribesEveryTopicOnceAndEnqueuesTheProductSync) {
+TEST_F(SyncTest, ShopInstalledSubscribesEveryTopicOnceAndEnqueuesBothSyncs) {
   jobs::JobRegistry registry;
   shopify::RegisterSyncJobs(registry, *sync_, *client_, {"https://app.example"});
   jobs::Job job;
@@ -142,7 +142,8 @@ TEST_F(SyncTest, ShopInstalledSubscribesEveryTopicOnceAndEnqueuesTheProductSync)
   ASSERT_TRUE((*registry.Find("shop_installed"))(context).ok());  // idempotent: "already taken" is fine
   const auto state = Control("state");
   EXPECT_EQ(state.at("webhookSubscriptions").as_array().size(), std::size(shopify::kSubscribedTopics));
-  EXPECT_EQ(Count("SELECT count(*) FROM jobs WHERE shop_id = $1 AND kind = 'bulk_sync' AND status = 'queued'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM jobs WHERE shop_id = $1 AND kind = 'bulk_sync' AND status = 'queued'"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM jobs WHERE shop_id = $1 AND kind = 'bulk_sync' AND payload->>'kind' = 'orders'"), 1);
 }
 
 }  // namespace
