@@ -57,30 +57,72 @@ TEST(Lifecycle, MissingOrMalformedConfigurationNamesTheVariable) {
     for (const char* name : {"DATABASE_URL", "PAGELIFT_TOKEN_KEYS", "SHOPIFY_API_KEY", "SHOPIFY_API_SECRET"}) {
       env.try_emplace(name, "");
     }
-    ServiceProcess serve({"serve"}, env);
-    serve.Start();
-    EXPECT_EQ(serve.Wait(10s), 2) << c.variable;
-    EXPECT_NE(serve.Output().find(c.variable), std::string::npos) << serve.Output();
+    for (const char* command : {"serve", "worker"}) {  // a worker uses the tokens as much as serve does
+      ServiceProcess process({command}, env);
+      process.Start();
+      EXPECT_EQ(process.Wait(10s), 2) << command << ": " << c.variable;
+      EXPECT_NE(process.Output().find(c.variable), std::string::npos) << command << ": " << process.Output();
+    }
   }
 }
 
-// What `make run` does: `pagelift demo` with no configuration initialises ./var/pg, migrates, serves; Ctrl-C stops
-// it and its cluster; a second run reuses the data.
-TEST(Lifecycle, DemoServesReadyzAndStopsCleanlyTwice) {
+// What `make run` does: `pagelift demo` with no configuration initialises ./var/pg, migrates, serves, starts the
+// Shopify simulator with a seeded store, installs the app into it through OAuth (install → authorize → callback),
+// syncs its products and orders and prints the admin's URL; Ctrl-C stops it, the simulator and its cluster; a second
+// run reuses the data and the same shop (re-authorised through OAuth again, synced again into the same rows).
+TEST(Lifecycle, DemoInstallsThroughOAuthSyncsAndStopsCleanlyTwice) {
   char dir_template[] = "/tmp/pagelift-demo-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string dir = dir_template;
   chmod(dir.c_str(), 0755);  // as root, the cluster runs as postgres and must reach ./var/pg
+  constexpr const char* kShop = "demo-store.myshopify.com";
+  std::string shop_id;
   for (int run = 0; run < 2; ++run) {
     const unsigned short port = FreePort();
+    const unsigned short sim_port = FreePort();
     ServiceProcess demo({"demo"}, {{"PAGELIFT_LISTEN", "127.0.0.1:" + std::to_string(port)},
-                                   {"DATABASE_URL", ""}, {"PAGELIFT_TOKEN_KEYS", ""}},
+                                   {"SIM_LISTEN", "127.0.0.1:" + std::to_string(sim_port)},
+                                   {"SIM_PRODUCTS", "40"}, {"SIM_ORDERS", "60"},
+                                   {"DATABASE_URL", ""}, {"PAGELIFT_TOKEN_KEYS", ""}, {"SHOPIFY_ADMIN_BASE_URL", ""},
+                                   {"SHOPIFY_API_KEY", ""}, {"SHOPIFY_API_SECRET", ""}, {"SHOPIFY_APP_URL", ""}},
                       dir);
     demo.Start();
     ASSERT_TRUE(demo.WaitForHttp(port, "/readyz", 200, 90s)) << demo.Output();
+    const std::string admin_url =
+        "http://127.0.0.1:" + std::to_string(sim_port) + "/" + kShop + "/admin/apps/pagelift-demo";
+    const auto deadline = std::chrono::steady_clock::now() + 120s;
+    while (demo.Output().find("Open " + admin_url) == std::string::npos && demo.Running() &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(200ms);
+    }
+    const std::string output = demo.Output();
+    ASSERT_NE(output.find("Open " + admin_url), std::string::npos) << output;
+    EXPECT_NE(output.find(std::string("installed into ") + kShop + " through OAuth"), std::string::npos) << output;
+    EXPECT_NE(output.find("synced 40 products and 60 orders"), std::string::npos) << output;
+    // The callback installed (first run) or re-authorised (second run) the shop; no token exchange stood in for it.
+    EXPECT_NE(output.find(run == 0 ? "\"message\":\"shop installed\"" : "\"message\":\"shop re-authorised\""),
+              std::string::npos)
+        << output;
+    EXPECT_EQ(output.find("by token exchange"), std::string::npos) << output;
+
+    {
+      pqxx::connection connection("host=" + dir + "/var/pg/run port=5432 user=postgres dbname=pagelift");
+      pqxx::work tx(connection);
+      const auto shop = tx.exec_params(
+          "SELECT id::text, refresh_token_enc IS NOT NULL, uninstalled_at IS NULL FROM shops WHERE domain = $1", kShop);
+      ASSERT_EQ(shop.size(), 1u);
+      if (run == 0) shop_id = shop[0][0].as<std::string>();
+      EXPECT_EQ(shop[0][0].as<std::string>(), shop_id) << "the second run reuses the shop";
+      EXPECT_TRUE(shop[0][1].as<bool>()) << "an expiring offline token with its refresh token";
+      EXPECT_TRUE(shop[0][2].as<bool>());
+      EXPECT_EQ(tx.exec_params("SELECT count(*) FROM products_cache WHERE shop_id = $1::uuid", shop_id)[0][0].as<int>(), 40);
+      EXPECT_EQ(tx.exec_params("SELECT count(*) FROM orders_cache WHERE shop_id = $1::uuid", shop_id)[0][0].as<int>(), 60);
+      EXPECT_EQ(tx.exec("SELECT count(*) FROM shops")[0][0].as<int>(), 1);
+      tx.commit();
+    }  // closes the connection: the demo's cluster stops on Ctrl-C
+
     demo.Signal(SIGINT);
     EXPECT_EQ(demo.Wait(30s), 0) << demo.Output();
-    EXPECT_NE(demo.Output().find("http://127.0.0.1:" + std::to_string(port)), std::string::npos);
   }
   std::filesystem::remove_all(dir);
 }
