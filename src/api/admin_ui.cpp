@@ -8,8 +8,8 @@
 
 #include "api/session.h"
 #include "core/embedded.h"
+#include "core/text.h"
 #include "http/gzip.h"
-#include "http/html.h"
 #include "http/responses.h"
 #include "shopify/shop_domain.h"
 
@@ -59,8 +59,8 @@ class AdminUi {
     for (const EmbeddedFile& file : admin_ui_files::kFiles) {
       if (file.name == kIndex) {
         index_html_ = std::string(file.content);
-        ReplaceAll(index_html_, "%SHOPIFY_API_KEY%", http::HtmlEscape(options.api_key));
-        ReplaceAll(index_html_, "%APP_BRIDGE_URL%", http::HtmlEscape(options.app_bridge_url));
+        ReplaceAll(index_html_, "%SHOPIFY_API_KEY%", HtmlEscape(options.api_key));
+        ReplaceAll(index_html_, "%APP_BRIDGE_URL%", HtmlEscape(options.app_bridge_url));
         continue;
       }
       assets_.emplace(std::string(file.name), Asset{ContentTypeOf(file.name), file.content, http::Gzip(file.content)});

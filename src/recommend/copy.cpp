@@ -5,6 +5,8 @@
 
 #include <cctype>
 
+#include "core/text.h"
+
 namespace pagelift::recommend {
 
 namespace {
@@ -35,21 +37,6 @@ std::string TruncateAtWord(std::string_view text, std::size_t max_chars) {
   if (space != std::string_view::npos && space > max_chars / 2) cut = space;
   std::string out(text.substr(0, cut));
   while (!out.empty() && (out.back() == ' ' || out.back() == ',' || out.back() == '-' || out.back() == '|')) out.pop_back();
-  return out;
-}
-
-std::string EscapeHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
   return out;
 }
 
@@ -160,9 +147,9 @@ std::optional<std::string> ShortenTitle(std::string_view title, int max_chars) {
 
 std::optional<std::string> StructuredDescription(const DescriptionView& description) {
   if (description.sentences.size() < 3) return std::nullopt;
-  std::string html = fmt::format("<p>{}</p><ul>", EscapeHtml(description.sentences.front()));
+  std::string html = fmt::format("<p>{}</p><ul>", HtmlEscape(description.sentences.front()));
   for (std::size_t i = 1; i < description.sentences.size(); ++i) {
-    html += fmt::format("<li>{}</li>", EscapeHtml(description.sentences[i]));
+    html += fmt::format("<li>{}</li>", HtmlEscape(description.sentences[i]));
   }
   html += "</ul>";
   return html;

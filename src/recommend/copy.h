@@ -29,6 +29,5 @@ std::optional<std::string> ShortenTitle(std::string_view title, int max_chars);
 std::optional<std::string> StructuredDescription(const DescriptionView& description);
 // Cuts at a word boundary so the result has at most `max_chars` bytes (UTF-8 safe).
 std::string TruncateAtWord(std::string_view text, std::size_t max_chars);
-std::string EscapeHtml(std::string_view text);
 
 }  // namespace pagelift::recommend

@@ -10,6 +10,8 @@
 #include <memory>
 #include <vector>
 
+#include "core/text.h"
+
 namespace pagelift::recommend {
 
 namespace json = boost::json;
@@ -21,27 +23,6 @@ bool VariantView::SoldOut() const {
 
 bool ProductView::HasAppMetafield(std::string_view key) const {
   return std::find(app_metafield_keys.begin(), app_metafield_keys.end(), key) != app_metafield_keys.end();
-}
-
-std::optional<std::int64_t> ParseMoneyCents(std::string_view text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  std::int64_t whole = 0;
-  std::size_t i = 0;
-  for (; i < text.size() && text[i] != '.'; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
-    whole = whole * 10 + (text[i] - '0');
-  }
-  if (i == 0) return std::nullopt;
-  std::int64_t fraction = 0;
-  if (i < text.size()) {
-    const auto digits = text.substr(i + 1);
-    if (digits.empty() || digits.size() > 2) return std::nullopt;
-    for (char c : digits) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    }
-    fraction = (digits[0] - '0') * 10 + (digits.size() == 2 ? digits[1] - '0' : 0);
-  }
-  return whole * 100 + fraction;
 }
 
 namespace {

@@ -76,9 +76,6 @@ struct ProductView {
   bool Active() const { return status.empty() || status == "ACTIVE"; }
 };
 
-// "19.99" → 1999; nullopt for anything that is not a non-negative decimal with at most two fraction digits.
-std::optional<std::int64_t> ParseMoneyCents(std::string_view text);
-
 // Parses body_html with gumbo.
 DescriptionView ParseDescription(std::string_view html);
 

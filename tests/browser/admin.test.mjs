@@ -10,82 +10,20 @@
 // Needs PAGELIFT_BINARY and PAGELIFT_TEST_PG_DIR (tests/CMakeLists.txt passes both and requires the postgres fixture).
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {execFileSync, spawn} from 'node:child_process';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
-import net from 'node:net';
-import {dirname, join, resolve} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {dirname, join} from 'node:path';
 import {createRequire} from 'node:module';
-import {chromium} from 'playwright-core';
+import {databaseUrl, freePort, launchBrowser, pgDir, psqlFor, startProcess, stop, waitFor, waitReady} from './support.mjs';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const API_KEY = 'admin-test-key';
 const SECRET = 'admin-test-secret';
 const SHOP = 'admin-test.myshopify.com';
 
-const binary = process.env.PAGELIFT_BINARY;
-const pgDir = process.env.PAGELIFT_TEST_PG_DIR;
-assert.ok(binary && pgDir, 'PAGELIFT_BINARY and PAGELIFT_TEST_PG_DIR must be set (see tests/CMakeLists.txt)');
 const artifacts = process.env.PAGELIFT_TEST_ARTIFACTS || join(dirname(pgDir), 'test-artifacts');
 mkdirSync(artifacts, {recursive: true});
-const pg = Object.fromEntries(readFileSync(join(pgDir, 'env'), 'utf8').trim().split('\n').map((l) => l.split('=')));
 const dbName = `a_${process.pid}_${Date.now()}`;
+const psql = psqlFor(dbName);
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-function psql(sql, db = dbName) {
-  return execFileSync('/usr/lib/postgresql/15/bin/psql',
-                      ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', pg.PGHOST, '-p', pg.PGPORT, '-U', pg.PGUSER,
-                       '-d', db, '-c', sql], {encoding: 'utf8'}).trim();
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what, probe, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
-
-function startProcess(args, env, name) {
-  const child = spawn(binary, args, {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
-  child.output = '';
-  child.stdout.on('data', (d) => { child.output += d; });
-  child.stderr.on('data', (d) => { child.output += d; });
-  child.label = name;
-  return child;
-}
-
-async function waitReady(child, url) {
-  await waitFor(`${child.label} to be ready`, async () => {
-    if (child.exitCode !== null) throw new Error(`${child.label} exited: ${child.output}`);
-    try {
-      return (await fetch(url)).ok;
-    } catch (e) {
-      return false;
-    }
-  }, 30000);
-}
-
-async function stop(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
 
 let sim;
 let serve;
@@ -104,7 +42,7 @@ before(async () => {
     SIM_SHOPS: SHOP, SIM_PRODUCTS: '20', SIM_ORDERS: '20',
   }, 'the simulator');
   serve = startProcess(['serve'], {
-    DATABASE_URL: `host=${pg.PGHOST} port=${pg.PGPORT} user=${pg.PGUSER} dbname=${dbName}`,
+    DATABASE_URL: databaseUrl(dbName),
     PAGELIFT_LISTEN: `127.0.0.1:${appPort}`,
     PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
     SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: SECRET, SHOPIFY_APP_URL: appUrl,
@@ -113,12 +51,7 @@ before(async () => {
     PAGELIFT_WORKERS: 'false',
   }, 'pagelift serve');
   await Promise.all([waitReady(sim, `${simUrl}/_sim/health`), waitReady(serve, `${appUrl}/readyz`)]);
-  browser = await chromium.launch({
-    executablePath: process.env.PAGELIFT_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-           '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -328,7 +261,7 @@ test('apply a recommendation after its preview: the product changes in the simul
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const worker = startProcess(['serve'], {
-    DATABASE_URL: `host=${pg.PGHOST} port=${pg.PGPORT} user=${pg.PGUSER} dbname=${db}`,
+    DATABASE_URL: databaseUrl(db),
     PAGELIFT_LISTEN: `127.0.0.1:${port}`,
     PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
     SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: SECRET, SHOPIFY_APP_URL: url, SHOPIFY_ADMIN_BASE_URL: simUrl,
@@ -359,14 +292,19 @@ test('apply a recommendation after its preview: the product changes in the simul
     await page.screenshot({path: join(artifacts, 'admin-apply-preview.png')});
     await page.click('[role=dialog] >> text=Apply change');
     await page.waitForSelector('.Toast:has-text("Applied")');
-    assert.equal(psql(`SELECT status FROM recommendations WHERE id = '${rec.id}'`, db), 'applied');
+    // Several products can share a rationale's opening words, so the card applied may be another product's with the
+    // same finding: exactly one recommendation is applied, and it is one with that rationale.
+    const applied = psql(`SELECT id || '|' || rationale FROM recommendations WHERE status = 'applied'`, db).split('\n');
+    assert.equal(applied.length, 1, `one recommendation applied: ${applied}`);
+    const appliedId = applied[0].split('|')[0];
+    assert.ok(applied[0].slice(applied[0].indexOf('|') + 1).startsWith(rec.rationale.slice(0, 60)));
     const after = await simState();
     assert.notEqual(after, before, 'the product changed in the simulator');
 
     await page.waitForSelector('button:text("Roll back")');
     await page.click('button:text("Roll back")');
     await page.waitForSelector('.Toast:has-text("Rolled back")');
-    assert.equal(psql(`SELECT status FROM patches WHERE recommendation_id = '${rec.id}'`, db), 'rolled_back');
+    assert.equal(psql(`SELECT status FROM patches WHERE recommendation_id = '${appliedId}'`, db), 'rolled_back');
     assert.equal(await simState(), before, 'the simulator is back to the state before the patch');
   } finally {
     await context.close();

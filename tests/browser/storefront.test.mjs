@@ -8,59 +8,23 @@
 // tests/CMakeLists.txt passes both and requires the postgres fixture.
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {execFileSync, spawn} from 'node:child_process';
-import {readFileSync} from 'node:fs';
-import net from 'node:net';
-import {dirname, join, resolve} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {join} from 'node:path';
 import {createRequire} from 'node:module';
-import {chromium} from 'playwright-core';
 import {PRODUCT, startStorefront} from './storefront-server.mjs';
+import {databaseUrl, freePort, launchBrowser, psqlFor, repo, startProcess, stop, waitFor, waitReady} from './support.mjs';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SECRET = 'browser-test-secret';
 const SHOP_DOMAIN = 'browser-test.myshopify.com';
 const SHOP_PUBLIC_ID = 'browsershop0001';
 
-const binary = process.env.PAGELIFT_BINARY;
-const pgDir = process.env.PAGELIFT_TEST_PG_DIR;
-assert.ok(binary && pgDir, 'PAGELIFT_BINARY and PAGELIFT_TEST_PG_DIR must be set (see tests/CMakeLists.txt)');
-const pg = Object.fromEntries(readFileSync(join(pgDir, 'env'), 'utf8').trim().split('\n').map((l) => l.split('=')));
 const dbName = `b_${process.pid}_${Date.now()}`;
+const psql = psqlFor(dbName);
 const pagelift = createRequire(import.meta.url)(join(repo, 'extensions/pagelift-theme/assets/pagelift.js'));
 const EXPERIMENT = {
   key: '5d1b7a52-6f3c-4f0e-9a51-7c2b0e8d9f10', seed: 'badge-seed', hashVersion: 2, bucketVersion: 1,
   target: 'product_page:badge', weights: [0.5, 0.5], coverage: 1,
   variations: [{key: 'control', config: {}}, {key: 'urgent', config: {text: 'Free shipping, today only'}}],
 };
-
-function psql(sql, db = dbName) {
-  return execFileSync('/usr/lib/postgresql/15/bin/psql',
-                      ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', pg.PGHOST, '-p', pg.PGPORT, '-U', pg.PGUSER,
-                       '-d', db, '-c', sql], {encoding: 'utf8'}).trim();
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what, probe, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
 
 // The visitor's stored events, as "type" or "type:note" strings, sorted.
 function storedEvents(anonId) {
@@ -70,7 +34,6 @@ function storedEvents(anonId) {
 }
 
 let serve;
-let serveLog = '';
 let storefront;
 let browser;
 
@@ -78,51 +41,28 @@ before(async () => {
   psql(`CREATE DATABASE ${dbName}`, 'postgres');
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
-  serve = spawn(binary, ['serve'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: `host=${pg.PGHOST} port=${pg.PGPORT} user=${pg.PGUSER} dbname=${dbName}`,
-      PAGELIFT_LISTEN: `127.0.0.1:${port}`,
-      PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
-      SHOPIFY_API_KEY: 'browser-test-key',
-      SHOPIFY_API_SECRET: SECRET,
-      SHOPIFY_APP_URL: appUrl,
-      PAGELIFT_WORKERS: 'false',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  serve.stdout.on('data', (d) => { serveLog += d; });
-  serve.stderr.on('data', (d) => { serveLog += d; });
-  await waitFor('pagelift serve to be ready', async () => {
-    if (serve.exitCode !== null) throw new Error(`pagelift serve exited: ${serveLog}`);
-    try {
-      return (await fetch(`${appUrl}/readyz`)).ok;
-    } catch (e) {
-      return false;
-    }
-  }, 30000);
+  serve = startProcess(['serve'], {
+    DATABASE_URL: databaseUrl(dbName),
+    PAGELIFT_LISTEN: `127.0.0.1:${port}`,
+    PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
+    SHOPIFY_API_KEY: 'browser-test-key',
+    SHOPIFY_API_SECRET: SECRET,
+    SHOPIFY_APP_URL: appUrl,
+    PAGELIFT_WORKERS: 'false',
+  }, 'pagelift serve');
+  await waitReady(serve, `${appUrl}/readyz`);
   psql(`INSERT INTO shops (domain, public_id, access_token_enc)
         VALUES ('${SHOP_DOMAIN}', '${SHOP_PUBLIC_ID}', '\\x00')`);
   storefront = await startStorefront({extensionDir: join(repo, 'extensions/pagelift-theme'), appUrl,
                                       shopDomain: SHOP_DOMAIN, shopPublicId: SHOP_PUBLIC_ID, secret: SECRET,
                                       sdkDocument: {shop: SHOP_PUBLIC_ID, experiments: [EXPERIMENT]}});
-  // launch() gives the browser a fresh temporary profile (user-data-dir) and removes it on close.
-  browser = await chromium.launch({
-    executablePath: process.env.PAGELIFT_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-           '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
   await storefront?.close();
-  if (serve && serve.exitCode === null) {
-    const exited = new Promise((r) => serve.once('exit', r));
-    serve.kill('SIGTERM');
-    await exited;
-  }
+  await stop(serve);
   try {
     psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`, 'postgres');
   } catch (e) {

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "core/crypto.h"
+#include "core/text.h"
 #include "http/responses.h"
 #include "shopify-sim/impl.h"
 #include "shopify/shop_domain.h"
@@ -869,7 +870,7 @@ json::array Simulator::Impl::ApplyProductInput(Product& product, const json::obj
     }
   }
   auto money = [](const json::value& value) -> std::optional<std::int64_t> {
-    if (value.is_string()) return ParseMoney(value.as_string());
+    if (value.is_string()) return ParseMoneyCents(value.as_string());
     if (value.is_int64()) return value.as_int64() * 100;
     if (value.is_double()) return static_cast<std::int64_t>(value.as_double() * 100 + 0.5);
     return std::nullopt;

@@ -7,8 +7,8 @@
 #include <chrono>
 #include <memory>
 
+#include "core/text.h"
 #include "core/time.h"
-#include "http/html.h"
 #include "http/responses.h"
 #include "shopify/session_token.h"
 #include "shopify/shop_domain.h"
@@ -63,7 +63,7 @@ std::string AdminPage(const AdminFrameOptions& options, const std::string& shop)
     const std::string src = fmt::format("{}/app?shop={}&host={}&embedded=1", options.app_url,
                                         shopify::EncodeQueryComponent(shop),
                                         shopify::EncodeQueryComponent(shopify::EncodeHostParam(shop)));
-    body = fmt::format("<iframe title=\"pagelift\" name=\"app-iframe\" src=\"{}\"></iframe>", http::HtmlEscape(src));
+    body = fmt::format("<iframe title=\"pagelift\" name=\"app-iframe\" src=\"{}\"></iframe>", HtmlEscape(src));
   }
   return fmt::format(R"HTML(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -85,7 +85,7 @@ std::string AdminPage(const AdminFrameOptions& options, const std::string& shop)
 <main>{body}</main></div>
 </body></html>
 )HTML",
-                     fmt::arg("name", http::HtmlEscape(name)), fmt::arg("shop", http::HtmlEscape(shop)), fmt::arg("body", body));
+                     fmt::arg("name", HtmlEscape(name)), fmt::arg("shop", HtmlEscape(shop)), fmt::arg("body", body));
 }
 
 std::string QueryValue(const http::Request& request, std::string_view name) {

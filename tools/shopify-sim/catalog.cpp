@@ -7,6 +7,8 @@
 #include <cctype>
 #include <ctime>
 
+#include "core/text.h"
+
 namespace pagelift::shopify_sim {
 
 std::uint64_t Rng::Next() {
@@ -20,33 +22,6 @@ std::uint64_t Rng::Next() {
 TimePoint DefaultEpoch() {
   // 2026-11-15T00:00:00Z
   return TimePoint(std::chrono::seconds(1794700800));
-}
-
-std::string FormatMoney(std::int64_t cents) {
-  const bool negative = cents < 0;
-  const std::int64_t magnitude = negative ? -cents : cents;
-  return fmt::format("{}{}.{:02}", negative ? "-" : "", magnitude / 100, magnitude % 100);
-}
-
-std::optional<std::int64_t> ParseMoney(std::string_view text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  std::int64_t whole = 0;
-  size_t i = 0;
-  for (; i < text.size() && text[i] != '.'; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
-    whole = whole * 10 + (text[i] - '0');
-  }
-  if (i == 0) return std::nullopt;
-  std::int64_t fraction = 0;
-  if (i < text.size()) {
-    const auto digits = text.substr(i + 1);
-    if (digits.empty() || digits.size() > 2) return std::nullopt;
-    for (char c : digits) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    }
-    fraction = (digits[0] - '0') * 10 + (digits.size() == 2 ? digits[1] - '0' : 0);
-  }
-  return whole * 100 + fraction;
 }
 
 namespace {

@@ -127,10 +127,6 @@ TimePoint DefaultEpoch();
 // kind of audit finding, so every rule has material; see docs/simulator.md for the mix.
 Catalog GenerateCatalog(const CatalogOptions& options);
 
-// A decimal amount with two digits, as Shopify's Money and REST prices are written: 1999 -> "19.99".
-std::string FormatMoney(std::int64_t cents);
-// Parses "19.99", "19.9", "19" (as Shopify accepts a Decimal); nullopt otherwise.
-std::optional<std::int64_t> ParseMoney(std::string_view text);
 // "2026-11-15T00:00:00Z", Shopify GraphQL's DateTime (seconds, UTC).
 std::string FormatDateTime(TimePoint t);
 // "2026-11-15T00:00:00+00:00", the REST / webhook form (shop timezone offset; the simulated shops are on UTC).

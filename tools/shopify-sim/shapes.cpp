@@ -6,6 +6,8 @@
 #include <cctype>
 #include <regex>
 
+#include "core/text.h"
+
 namespace pagelift::shopify_sim {
 
 namespace json = boost::json;
@@ -52,7 +54,7 @@ json::object Connection(const json::array& items, ConnectionStyle style, bool ha
 namespace {
 
 json::object MoneyJson(std::int64_t cents, const std::string& currency) {
-  return {{"amount", FormatMoney(cents)}, {"currencyCode", currency}};
+  return {{"amount", FormatMoneyCents(cents)}, {"currencyCode", currency}};
 }
 
 json::object MoneyBag(std::int64_t cents, const std::string& currency) {
@@ -97,13 +99,13 @@ json::object VariantJson(const Variant& variant) {
   json::array selected;
   for (const auto& [name, value] : variant.selected_options) selected.push_back({{"name", name}, {"value", value}});
   json::value compare_at = nullptr;
-  if (variant.compare_at_cents) compare_at = FormatMoney(*variant.compare_at_cents);
+  if (variant.compare_at_cents) compare_at = FormatMoneyCents(*variant.compare_at_cents);
   return {{"id", Gid("ProductVariant", variant.id)},
           {"legacyResourceId", std::to_string(variant.id)},
           {"title", variant.title},
           {"sku", variant.sku},
           {"position", variant.position},
-          {"price", FormatMoney(variant.price_cents)},
+          {"price", FormatMoneyCents(variant.price_cents)},
           {"compareAtPrice", compare_at},
           {"inventoryQuantity", variant.inventory_quantity},
           {"availableForSale", variant.inventory_quantity > 0},
@@ -351,11 +353,11 @@ json::object ProductRest(const Product& product) {
   json::array variants;
   for (const auto& variant : product.variants) {
     json::value compare_at = nullptr;
-    if (variant.compare_at_cents) compare_at = FormatMoney(*variant.compare_at_cents);
+    if (variant.compare_at_cents) compare_at = FormatMoneyCents(*variant.compare_at_cents);
     json::object rest{{"id", variant.id},
                       {"product_id", product.id},
                       {"title", variant.title},
-                      {"price", FormatMoney(variant.price_cents)},
+                      {"price", FormatMoneyCents(variant.price_cents)},
                       {"sku", variant.sku},
                       {"position", variant.position},
                       {"compare_at_price", std::move(compare_at)},
@@ -435,7 +437,7 @@ json::object OrderRest(const Order& order, const std::string& currency) {
                           {"name", item.variant_title.empty() ? item.title : item.title + " - " + item.variant_title},
                           {"sku", item.sku},
                           {"quantity", item.quantity},
-                          {"price", FormatMoney(item.unit_price_cents)}});
+                          {"price", FormatMoneyCents(item.unit_price_cents)}});
   }
   std::string financial_status = order.financial_status;
   for (auto& c : financial_status) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -450,8 +452,8 @@ json::object OrderRest(const Order& order, const std::string& currency) {
           {"updated_at", FormatRestDateTime(order.updated_at)},
           {"processed_at", FormatRestDateTime(order.processed_at)},
           {"currency", currency},
-          {"total_price", FormatMoney(order.total_cents)},
-          {"subtotal_price", FormatMoney(order.subtotal_cents)},
+          {"total_price", FormatMoneyCents(order.total_cents)},
+          {"subtotal_price", FormatMoneyCents(order.subtotal_cents)},
           {"financial_status", financial_status},
           {"landing_site", order.landing_site},
           {"referring_site", std::move(referring)},
