@@ -85,6 +85,39 @@ TEST_F(AutopilotTest, TestsBlockPatchesInExperimentsWithinItsLimitsAndRollsBackW
             1);
 }
 
+TEST_F(AutopilotTest, ShipsAWinningBlockPatch) {
+  const std::string shop_id = Install(kShopA);
+  SetSettings(shop_id, R"({"autopilot_limits": {"enabled": true, "max_running_experiments": 1,
+      "allowed_categories": ["trust"]}})");
+  const json::object product = ProductWithMedia(kShopA, 5);
+  const std::string gid(product.at("id").as_string());
+  const std::string block =
+      Seed(shop_id, MetafieldsSet(gid, "low_stock", {{"threshold", 5}}), "trust", "trust.low_stock_message");
+  ASSERT_EQ(autopilot_.RunPass().experiments_started, 1);
+  const std::string experiment_id = Scalar("SELECT id::text FROM experiments WHERE status = 'running'");
+  const std::string metafields_with_patch = MetafieldBytes(kShopA);
+
+  // Results as the aggregation stores them: the patch's arm converts 9% against the control's 5%, on an even split.
+  database_.Run([&](pqxx::work& tx) {
+    for (const auto& [variant, conversions] : {std::pair{"control", 100}, std::pair{"patch", 180}}) {
+      tx.exec_params(
+          "INSERT INTO results_aggregates (shop_id, experiment_id, variant, segment, metric, n, sum, sum_squares) "
+          "VALUES ($1::uuid, $2::uuid, $3, '', 'purchase_rate', 2000, $4, $4)",
+          shop_id, experiment_id, variant, conversions);
+    }
+  });
+  const auto decided = autopilot_.RunShop(shop_id);
+  EXPECT_EQ(decided.shipped, 1);
+  EXPECT_EQ(decided.rolled_back, 0);
+  EXPECT_EQ(Scalar("SELECT status FROM experiments WHERE id = '" + experiment_id + "'"), "completed");
+  EXPECT_EQ(Scalar("SELECT status FROM patches WHERE recommendation_id = '" + block + "'"), "applied");
+  EXPECT_EQ(Scalar("SELECT status FROM recommendations WHERE id = '" + block + "'"), "applied");
+  EXPECT_EQ(MetafieldBytes(kShopA), metafields_with_patch) << "the winning block stays on the storefront";
+  EXPECT_EQ(Count("SELECT count(*) FROM audit_trail WHERE actor = 'autopilot' AND action = 'ship' "
+                  "AND experiment_id = '" + experiment_id + "' AND reason LIKE '%better than today%'"),
+            1);
+}
+
 TEST_F(AutopilotTest, WithoutRequireExperimentItAppliesProductPatchesOnlyWhenWritesAreAllowed) {
   const std::string shop_id = Install(kShopA);
   SetSettings(shop_id, R"({"autopilot_limits": {"enabled": true, "require_experiment": false}})");
