@@ -80,14 +80,10 @@ std::string ReasonsText(const experiments::ExperimentResults& results) {
 AutopilotLimits AutopilotLimitsFrom(const json::object& stored_settings) {
   AutopilotLimits limits;
   const json::object effective = shopify::EffectiveSettings(stored_settings);
+  // The stored limits merged key by key over the defaults (shopify::EffectiveSettings).
   const json::object* merged = nullptr;
   if (const auto* value = effective.if_contains("autopilot_limits"); value && value->is_object()) {
     merged = &value->as_object();
-  }
-  // allowed_categories and require_experiment may not be known to the settings validator yet: read them as stored.
-  const json::object* raw = nullptr;
-  if (const auto* value = stored_settings.if_contains("autopilot_limits"); value && value->is_object()) {
-    raw = &value->as_object();
   }
   auto integer = [](const json::object* object, const char* key, int fallback) {
     const auto* value = object ? object->if_contains(key) : nullptr;
@@ -97,19 +93,15 @@ AutopilotLimits AutopilotLimitsFrom(const json::object& stored_settings) {
     const auto* value = object ? object->if_contains(key) : nullptr;
     return value && value->is_bool() ? value->as_bool() : fallback;
   };
-  // What the shop stored wins; the merged settings supply the defaults.
-  limits.enabled = boolean(raw, "enabled", boolean(merged, "enabled", false));
-  limits.max_patches_per_day = integer(raw, "max_patches_per_day", integer(merged, "max_patches_per_day", 3));
-  limits.max_running_experiments =
-      integer(raw, "max_running_experiments", integer(merged, "max_running_experiments", 2));
-  limits.require_experiment = boolean(raw, "require_experiment", boolean(merged, "require_experiment", true));
-  for (const json::object* source : {raw, merged}) {
-    const auto* categories = source ? source->if_contains("allowed_categories") : nullptr;
-    if (!categories || !categories->is_array()) continue;
+  limits.enabled = boolean(merged, "enabled", false);
+  limits.max_patches_per_day = integer(merged, "max_patches_per_day", 3);
+  limits.max_running_experiments = integer(merged, "max_running_experiments", 2);
+  limits.require_experiment = boolean(merged, "require_experiment", true);
+  const auto* categories = merged ? merged->if_contains("allowed_categories") : nullptr;
+  if (categories && categories->is_array()) {
     for (const auto& category : categories->as_array()) {
       if (category.is_string()) limits.allowed_categories.emplace(category.as_string());
     }
-    break;
   }
   return limits;
 }

@@ -43,6 +43,20 @@ Result<void> CheckAutopilotLimits(const json::value& v) {
       if (auto r = CheckInteger(value, field, 0, 100); !r) return r;
     } else if (key == "max_running_experiments") {
       if (auto r = CheckInteger(value, field, 0, 20); !r) return r;
+    } else if (key == "require_experiment") {
+      if (!value.is_bool()) return FieldError(field, "must be true or false");
+    } else if (key == "allowed_categories") {
+      // The audit's categories (docs/recommendations.md); an empty list allows every category.
+      static constexpr std::string_view kCategories[] = {"trust", "copy",        "media", "pricing",
+                                                         "variant_ux", "performance", "seo", "accessibility"};
+      if (!value.is_array()) return FieldError(field, "must be an array of categories");
+      for (const auto& category : value.as_array()) {
+        if (!category.is_string() || std::find(std::begin(kCategories), std::end(kCategories),
+                                                std::string_view(category.as_string())) == std::end(kCategories)) {
+          return FieldError(field, "unknown category (trust, copy, media, pricing, variant_ux, performance, seo, "
+                                   "accessibility)");
+        }
+      }
     } else {
       return FieldError(field, "unknown setting");
     }
@@ -89,7 +103,12 @@ Result<void> CheckAudit(const json::value& v) {
 
 json::object DefaultSettings() {
   return {{"brand_voice", ""},
-          {"autopilot_limits", {{"enabled", false}, {"max_patches_per_day", 3}, {"max_running_experiments", 2}}},
+          {"autopilot_limits",
+           {{"enabled", false},
+            {"max_patches_per_day", 3},
+            {"max_running_experiments", 2},
+            {"require_experiment", true},
+            {"allowed_categories", json::array()}}},
           {"data_retention_days", 395},
           {"allow_write_products", false},
           {"audit", {{"disabled_rules", json::array()}, {"thresholds", json::object()}}}};

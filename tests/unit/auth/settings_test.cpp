@@ -19,7 +19,9 @@ std::string FieldOf(const Result<json::object>& result) {
 
 TEST(SettingsTest, AcceptsEveryKnownKey) {
   auto result = Validate(R"({"brand_voice": "warm", "autopilot_limits": {"enabled": true, "max_patches_per_day": 5,
-                             "max_running_experiments": 2}, "data_retention_days": 730, "allow_write_products": true})");
+                             "max_running_experiments": 2, "require_experiment": false,
+                             "allowed_categories": ["trust", "seo"]},
+                             "data_retention_days": 730, "allow_write_products": true})");
   ASSERT_TRUE(result.ok()) << result.error().message;
   EXPECT_EQ(result->size(), 4u);
 }
@@ -60,6 +62,12 @@ TEST(SettingsTest, TypesAreChecked) {
   EXPECT_EQ(FieldOf(Validate(R"({"allow_write_products": "yes"})")), "allow_write_products");
   EXPECT_EQ(FieldOf(Validate(R"({"autopilot_limits": []})")), "autopilot_limits");
   EXPECT_EQ(FieldOf(Validate(R"({"autopilot_limits": {"enabled": 1}})")), "autopilot_limits.enabled");
+  EXPECT_EQ(FieldOf(Validate(R"({"autopilot_limits": {"require_experiment": "yes"}})")),
+            "autopilot_limits.require_experiment");
+  EXPECT_EQ(FieldOf(Validate(R"({"autopilot_limits": {"allowed_categories": "trust"}})")),
+            "autopilot_limits.allowed_categories");
+  EXPECT_EQ(FieldOf(Validate(R"({"autopilot_limits": {"allowed_categories": ["trust", "magic"]}})")),
+            "autopilot_limits.allowed_categories");
   EXPECT_EQ(FieldOf(Validate(R"({"autopilot_limits": {"max_patches_per_day": 101}})")),
             "autopilot_limits.max_patches_per_day");
   EXPECT_EQ(FieldOf(Validate(std::string("{\"brand_voice\": \"" + std::string(2001, 'a') + "\"}").c_str())),
