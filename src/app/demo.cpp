@@ -2,6 +2,9 @@
 // generated token-encryption key in ./var/token-keys, against the Shopify simulator (in-process, a seeded store). Once
 // serving, it installs the app into the store through the real OAuth flow over HTTP (/auth/install → the simulator's
 // authorize → /auth/callback), waits for the products and orders sync, and prints the one URL that opens the admin.
+// Then it keeps two experiments running (started through /api/experiments: a planted winner, and one where mobile
+// regresses while desktop wins) and sends waves of simulated shoppers through /v1/sdk and /v1/collect every few
+// seconds (tools/traffic-sim), so the results move while the merchant watches.
 // A second run reuses the data and the same shop: the simulator regenerates the same store from its seed, and the
 // install runs again against it (the new simulator has no webhook subscriptions, so shop_installed runs again too).
 #include <fcntl.h>
@@ -18,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <pqxx/pqxx>
 #include <string>
 #include <thread>
@@ -35,6 +39,7 @@
 #include "shopify/oauth.h"
 #include "shopify/shops_repository.h"
 #include "shopify/urls.h"
+#include "traffic-sim/traffic_sim.h"
 
 extern char** environ;
 
@@ -281,14 +286,20 @@ struct SyncProgress {
   std::string last_error;
 };
 
+// A session token for `shop` signed by the simulator, as App Bridge would get it from Shopify; "" when it cannot.
+std::string SessionToken(const std::string& sim_url, const std::string& shop) {
+  auto session = shopify::HttpPost(sim_url + "/_sim/shops/" + shop + "/session-token", "", {});
+  if (!session || session->status != 200) return "";
+  return std::string(json::parse(session->body).at("token").as_string());
+}
+
 // GET /api/sync with a session token the simulator signs (as App Bridge would get from Shopify): done when both kinds
 // finished a run that started after `since`.
 SyncProgress ReadSyncProgress(const std::string& app_url, const std::string& sim_url, const std::string& shop,
                               const std::string& since) {
   SyncProgress progress;
-  auto session = shopify::HttpPost(sim_url + "/_sim/shops/" + shop + "/session-token", "", {});
-  if (!session || session->status != 200) return progress;
-  const std::string token(json::parse(session->body).at("token").as_string());
+  const std::string token = SessionToken(sim_url, shop);
+  if (token.empty()) return progress;
   auto reply = shopify::HttpGet(app_url + "/api/sync", {{"Authorization", "Bearer " + token}});
   if (!reply || reply->status != 200) return progress;
   const auto sync = json::parse(reply->body).at("sync").as_object();
@@ -340,6 +351,115 @@ std::string StartStorefront(BackgroundProgram& storefront, const Config& config,
   return fmt::format("http://{}:{}/products/{}", config.listen.host, port, row[0][1].as<std::string>());
 }
 
+// ---- live experiments: results that move while the merchant watches ------------------------------------------------
+
+// A demo experiment: its definition for POST /api/experiments and the truth the traffic simulator plants in it.
+struct DemoExperiment {
+  const char* name;
+  const char* definition;
+  traffic_sim::Scenario scenario;
+};
+
+std::vector<DemoExperiment> DemoExperiments() {
+  traffic_sim::Scenario winner;
+  winner.lift = 0.3;  // the badge sells 30 % more on every device
+  traffic_sim::Scenario mobile_regresses;
+  mobile_regresses.device_lift = {{"mobile", -0.35}, {"desktop", 0.4}, {"tablet", 0.0}};
+  return {
+      {"Free-shipping badge",
+       R"({"name": "Free-shipping badge", "target": "product_page:badge",
+           "variants": [{"key": "control"}, {"key": "free_shipping", "config": {"text": "Free shipping and returns"}}],
+           "weights": [0.5, 0.5], "primary_metric": "purchase_rate", "guardrail_metrics": ["revenue_per_visitor"],
+           "guardrails": {"min_sample": 300, "max_duration_days": 30,
+                          "segment_guards": [{"segment": "device:mobile", "metric": "purchase_rate"}]}})",
+       winner},
+      {"Sticky add-to-cart bar",
+       R"({"name": "Sticky add-to-cart bar", "target": "product_page:cta",
+           "variants": [{"key": "control"},
+                        {"key": "sticky_bar", "config": {"css": ".product-form__submit{position:sticky;bottom:0}"}}],
+           "weights": [0.5, 0.5], "primary_metric": "purchase_rate", "guardrail_metrics": ["revenue_per_visitor"],
+           "guardrails": {"min_sample": 300, "max_duration_days": 30,
+                          "segment_guards": [{"segment": "device:mobile", "metric": "purchase_rate"}]}})",
+       mobile_regresses},
+  };
+}
+
+// Creates and starts each demo experiment through /api/experiments unless the shop already has it (a re-run).
+// Returns name → experiment id.
+std::map<std::string, std::string> EnsureDemoExperiments(const std::string& app_url, const std::string& token) {
+  const std::map<std::string, std::string> auth = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+  std::map<std::string, std::string> ids;
+  std::map<std::string, std::string> statuses;
+  if (auto list = shopify::HttpGet(app_url + "/api/experiments", auth); list && list->status == 200) {
+    const json::value listed = json::parse(list->body);
+    for (const auto& e : listed.at("experiments").as_array()) {
+      const std::string name(e.at("name").as_string());
+      ids[name] = e.at("id").as_string();
+      statuses[name] = e.at("status").as_string();
+    }
+  }
+  for (const DemoExperiment& demo : DemoExperiments()) {
+    if (!ids.contains(demo.name)) {
+      auto created = shopify::HttpPost(app_url + "/api/experiments", demo.definition, auth);
+      if (!created || created->status != 201) {
+        log::Warn("demo: could not create an experiment", {{"name", demo.name}});
+        continue;
+      }
+      ids[demo.name] = json::parse(created->body).at("experiment").at("id").as_string();
+      statuses[demo.name] = "draft";
+    }
+    if (statuses[demo.name] == "draft" || statuses[demo.name] == "paused") {
+      const std::string action = statuses[demo.name] == "draft" ? "start" : "resume";
+      auto started = shopify::HttpPost(app_url + "/api/experiments/" + ids[demo.name] + "/" + action, "", auth);
+      if (!started || started->status != 200) log::Warn("demo: could not start an experiment", {{"name", demo.name}});
+    }
+  }
+  return ids;
+}
+
+// Every few seconds, a wave of new visitors per experiment through /v1/sdk and /v1/collect (the storefront's own
+// routes), until the demo stops; the aggregation worker folds them into the results.
+void SendDemoTraffic(const Config& config, const std::string& shop, const std::string& public_id,
+                     const std::atomic<bool>& stopping) {
+  const std::string token = SessionToken(*config.shopify_admin_base_url, shop);
+  if (token.empty()) return;
+  const auto ids = EnsureDemoExperiments(config.shopify_app_url, token);
+  traffic_sim::HttpTransport http(config.listen.port);
+  std::uint64_t wave = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+  log::Info("demo: storefront traffic for two experiments (a planted winner; one where mobile regresses)",
+            {{"experiments", ids.size()}});
+  do {
+    auto document = traffic_sim::FetchSdkDocument(http, public_id);
+    if (!document) continue;
+    for (const DemoExperiment& demo : DemoExperiments()) {
+      const auto id = ids.find(demo.name);
+      if (id == ids.end()) continue;
+      for (const auto& experiment : *document) {
+        if (experiment.key != id->second) continue;
+        traffic_sim::Scenario scenario = demo.scenario;
+        scenario.seed = ++wave;
+        scenario.visitors = 120;
+        scenario.days = 1;
+        scenario.channel = traffic_sim::PurchaseChannel::kEvents;
+        const TimePoint now = std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now());
+        const auto report = traffic_sim::SendEvents(http, traffic_sim::Generate(scenario, public_id, experiment, now));
+        if (!report.failures.empty()) {
+          const json::object fields = {{"first", report.failures.front()}};
+          log::Warn("demo: traffic refused", fields);
+        }
+      }
+    }
+  } while (Pause(stopping, 5s));
+}
+
+// The installed shop's public id (the storefront's name for it), or "".
+std::string ShopPublicId(const std::string& conninfo, const std::string& shop) {
+  pqxx::connection connection(conninfo);
+  pqxx::work tx(connection);
+  const auto row = tx.exec_params("SELECT public_id FROM shops WHERE domain = $1", shop);
+  return row.empty() ? "" : row[0][0].as<std::string>();
+}
+
 void InstallAndSync(const Config& config, const std::string& shop, const std::atomic<bool>& stopping,
                     BackgroundProgram& storefront, const fs::path& var) {
   const std::string& app_url = config.shopify_app_url;
@@ -377,6 +497,9 @@ void InstallAndSync(const Config& config, const std::string& shop, const std::at
     std::cout << "\n  Open " << DemoAdminUrl(config, shop) << "\n\n  (Ctrl-C stops pagelift, the simulator and "
               << "PostgreSQL; the next run reuses the data)\n"
               << std::flush;
+    if (const std::string public_id = ShopPublicId(*config.database_url, shop); !public_id.empty()) {
+      SendDemoTraffic(config, shop, public_id, stopping);
+    }
   } catch (const std::exception& e) {
     std::cerr << "pagelift demo: " << e.what() << "\n";
   }

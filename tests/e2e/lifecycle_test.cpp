@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 #include <sys/stat.h>
 
+#include <array>
 #include <filesystem>
 #include <thread>
 
@@ -105,8 +106,27 @@ TEST(Lifecycle, DemoInstallsThroughOAuthSyncsAndStopsCleanlyTwice) {
         << output;
     EXPECT_EQ(output.find("by token exchange"), std::string::npos) << output;
 
+    const std::string conninfo = "host=" + dir + "/var/pg/run port=5432 user=postgres dbname=pagelift";
+    // The two demo experiments run (created once: the second run finds them) and storefront traffic reaches the
+    // collector for both; the first wave follows the printed URL.
+    const auto live = [&conninfo] {
+      pqxx::connection connection(conninfo);
+      pqxx::work tx(connection);
+      const auto row = tx.exec(
+          "SELECT (SELECT count(*) FROM experiments), (SELECT count(*) FROM experiments WHERE status = 'running'), "
+          "(SELECT count(DISTINCT experiment_id) FROM events WHERE event_type = 'exposure')")[0];
+      return std::array<int, 3>{row[0].as<int>(), row[1].as<int>(), row[2].as<int>()};
+    };
+    std::array<int, 3> experiments{};
+    for (const auto until = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < until;) {
+      experiments = live();
+      if (experiments[2] == 2) break;
+      std::this_thread::sleep_for(200ms);
+    }
+    EXPECT_EQ(experiments, (std::array<int, 3>{2, 2, 2})) << "experiments, running, with exposures\n" << demo.Output();
+
     {
-      pqxx::connection connection("host=" + dir + "/var/pg/run port=5432 user=postgres dbname=pagelift");
+      pqxx::connection connection(conninfo);
       pqxx::work tx(connection);
       const auto shop = tx.exec_params(
           "SELECT id::text, refresh_token_enc IS NOT NULL, uninstalled_at IS NULL FROM shops WHERE domain = $1", kShop);
