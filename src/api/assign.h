@@ -4,6 +4,9 @@
 // 404 unknown shop or experiment; 400 bad input (naming the field).
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <string>
+
 #include "db/database.h"
 #include "experiments/repository.h"
 #include "http/router.h"
@@ -11,5 +14,14 @@
 namespace pagelift::api {
 
 void RegisterAssignRoutes(http::Router& router, db::Database& database, const experiments::Repository& repository);
+
+// The assignment of one request. With `verified_shop` (the app proxy's signed shop, as a public id) the body may
+// omit "shop" and may not name another one (403).
+boost::asio::awaitable<http::Response> HandleAssign(db::Database& database, const experiments::Repository& repository,
+                                                    http::Request& request, http::RequestContext& context,
+                                                    const std::string* verified_shop);
+
+// The route options of an assignment request (a small JSON or text/plain body).
+http::RouteOptions AssignRouteOptions();
 
 }  // namespace pagelift::api

@@ -7,6 +7,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "api/assign.h"
 #include "api/collect.h"
 #include "api/sdk.h"
 #include "http/responses.h"
@@ -100,7 +101,8 @@ struct ProxyContext {
 }  // namespace
 
 void RegisterProxyRoutes(http::Router& router, db::Database& database, collect::Collector& collector,
-                         experiments::SdkDocumentCache& sdk_cache, std::vector<std::string> secrets) {
+                         experiments::SdkDocumentCache& sdk_cache, const experiments::Repository& experiments,
+                         std::vector<std::string> secrets) {
   auto proxy = std::make_shared<const ProxyContext>(ProxyContext{std::make_shared<ShopDirectory>(database),
                                                                  std::move(secrets)});
   router.Add(
@@ -128,6 +130,16 @@ void RegisterProxyRoutes(http::Router& router, db::Database& database, collect::
   };
   router.Add(http::Verb::get, "/proxy/v1/sdk", sdk);
   router.Add(http::Verb::get, "/proxy/v1/sdk/{shop_public_id}.json", sdk);
+
+  router.Add(
+      http::Verb::post, "/proxy/v1/assign",
+      [&database, &experiments, proxy](http::Request& request,
+                                       http::RequestContext& context) -> boost::asio::awaitable<http::Response> {
+        auto public_id = co_await proxy->VerifiedShop(request);
+        if (!public_id) co_return http::ErrorResponse(public_id.error());
+        co_return co_await HandleAssign(database, experiments, request, context, &*public_id);
+      },
+      AssignRouteOptions());
 }
 
 }  // namespace pagelift::api

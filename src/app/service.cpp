@@ -203,7 +203,8 @@ int RunService(const Config& config, Mode mode) {
     sdk_cache.emplace(database, experiment_repository);
     sdk_cache->Start();  // LISTEN pagelift_experiments: drops a shop's SDK document when its experiments change
     api::RegisterSdkRoutes(router, database, *sdk_cache);
-    api::RegisterProxyRoutes(router, database, *collector, *sdk_cache, config.shopify_api_secrets);
+    api::RegisterProxyRoutes(router, database, *collector, *sdk_cache, experiment_repository,
+                             config.shopify_api_secrets);
     api::RegisterAssignRoutes(router, database, experiment_repository);
     api::RegisterExperimentRoutes(router, shopify_component.auth_deps(), experiment_repository);
     api::RegisterPatchRoutes(router, shopify_component.auth_deps(), patch_service);

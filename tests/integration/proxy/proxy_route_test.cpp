@@ -1,6 +1,7 @@
 // The app proxy routes over real HTTP against a migrated test database: what Shopify's app proxy forwards from
-// https://{shop}/apps/pagelift/v1/collect (POST /proxy/v1/collect) and /v1/sdk (GET /proxy/v1/sdk). A correctly signed query stores the batch for the query's shop; an unsigned,
-// tampered, stale or wrongly keyed one is a 401 and stores nothing; the body cannot name another shop.
+// https://{shop}/apps/pagelift/v1/collect (POST /proxy/v1/collect), /v1/sdk (GET /proxy/v1/sdk) and /v1/assign
+// (POST /proxy/v1/assign). A correctly signed query stores the batch for the query's shop; an unsigned, tampered,
+// stale or wrongly keyed one is a 401 and stores nothing; the body cannot name another shop.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 
 #include "api/collect.h"
 #include "api/proxy.h"
+#include "experiments/lifecycle.h"
 #include "experiments/repository.h"
 #include "experiments/sdk_document.h"
 #include "integration/collect/collect_harness.h"
@@ -44,7 +46,7 @@ class ProxyRouteTest : public ::testing::Test {
     });
     collector_.emplace(database_);
     api::RegisterCollectRoutes(router_, *collector_);
-    api::RegisterProxyRoutes(router_, database_, *collector_, sdk_cache_, {kSecret, kOldSecret});
+    api::RegisterProxyRoutes(router_, database_, *collector_, sdk_cache_, repository_, {kSecret, kOldSecret});
     http::ServerOptions options;
     options.port = 0;
     options.io_threads = 2;
@@ -66,6 +68,12 @@ class ProxyRouteTest : public ::testing::Test {
 
   long long Count(const std::string& sql) {
     return database_.Run([&](pqxx::work& tx) { return tx.exec(sql)[0][0].as<long long>(); });
+  }
+
+  HttpResult PostAssign(const std::string& query, const std::string& body) {
+    HttpClient client(server_->port());
+    return client.Request("POST", "/proxy/v1/assign" + (query.empty() ? "" : "?" + query), body,
+                          {{"Content-Type", "text/plain"}});
   }
 
   HttpResult GetProxy(const std::string& path, const std::string& query) {
@@ -188,6 +196,44 @@ TEST_F(ProxyRouteTest, SdkRefusesUnsignedRequestsAndOtherShops) {
   EXPECT_EQ(other.body.find("experiments"), std::string::npos);
   EXPECT_EQ(GetProxy("/proxy/v1/sdk", shopify::SignAppProxyQuery(ProxyParams("unknown.myshopify.com"), kSecret)).status,
             403);
+}
+
+TEST_F(ProxyRouteTest, AssignsForTheVerifiedShopOnly) {
+  const std::string experiment_id = database_.Run([&](pqxx::work& tx) {
+    const std::string shop_id =
+        tx.exec_params("SELECT id::text FROM shops WHERE public_id = $1", kShopPublicId)[0][0].as<std::string>();
+    auto created = experiments::CreateExperiment(tx, repository_, shop_id, json::parse(R"({"name": "Badge",
+        "target": "product_page:badge", "variants": [{"key": "control"}, {"key": "badge"}], "weights": [0.5, 0.5]})"));
+    EXPECT_TRUE(created.ok()) << created.error().message;
+    auto started = experiments::TransitionExperiment(tx, repository_, shop_id, created->id,
+                                                     experiments::Status::kRunning);
+    EXPECT_TRUE(started.ok()) << started.error().message;
+    return created->id;
+  });
+  const std::string query = shopify::SignAppProxyQuery(ProxyParams(), kSecret);
+  const std::string body = R"({"anon_id": "visitor-1", "experiment": ")" + experiment_id + R"("})";
+
+  // The body need not name the shop: the signed query does. The answer is sticky and stored.
+  const auto first = PostAssign(query, body);
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto answer = json::parse(first.body).as_object();
+  EXPECT_EQ(answer.at("experiment").as_string(), experiment_id);
+  EXPECT_TRUE(answer.at("in_experiment").as_bool());
+  const auto again = json::parse(PostAssign(query, body).body).as_object();
+  EXPECT_EQ(again.at("variant"), answer.at("variant"));
+  EXPECT_TRUE(again.at("sticky").as_bool()) << "the second answer comes from the stored assignment";
+  EXPECT_EQ(Count("SELECT count(*) FROM assignments WHERE anon_id = 'visitor-1'"), 1);
+
+  // Naming the verified shop is fine; naming another is 403; no signature is 401; nothing else is stored.
+  const std::string named = R"({"shop": ")" + std::string(kShopPublicId) +
+                            R"(", "anon_id": "visitor-1", "experiment": ")" + experiment_id + R"("})";
+  EXPECT_EQ(PostAssign(query, named).status, 200);
+  const std::string other = R"({"shop": "otherpublic001", "anon_id": "visitor-2", "experiment": ")" + experiment_id +
+                            R"("})";
+  EXPECT_EQ(PostAssign(query, other).status, 403);
+  EXPECT_EQ(PostAssign("", body).status, 401);
+  EXPECT_EQ(PostAssign(shopify::SignAppProxyQuery(ProxyParams(), "not-our-secret"), body).status, 401);
+  EXPECT_EQ(Count("SELECT count(*) FROM assignments"), 1);
 }
 
 }  // namespace
