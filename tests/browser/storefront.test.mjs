@@ -2,7 +2,8 @@
 // rendered from the theme app extension by a stand-in storefront (storefront-server.mjs), events sent through the app
 // proxy to a real `pagelift serve` on a private PostgreSQL database. A shopper views a product, adds it to the cart,
 // loses the network while events happen, comes back and reloads, then checks out: every event arrives exactly once,
-// the cart carries the visitor id, and the visitor gets one sticky experiment variant. A second test checks that nothing is tracked before consent.
+// the cart carries the visitor id, and the visitor gets one sticky experiment variant. A second test checks that
+// nothing is tracked before consent, and that a text experiment waits for the next page once the page was shown.
 //
 // Needs PAGELIFT_BINARY and PAGELIFT_TEST_PG_DIR (the test cluster's directory, whose `env` file names the socket);
 // tests/CMakeLists.txt passes both and requires the postgres fixture.
@@ -55,7 +56,10 @@ before(async () => {
         VALUES ('${SHOP_DOMAIN}', '${SHOP_PUBLIC_ID}', '\\x00')`);
   storefront = await startStorefront({extensionDir: join(repo, 'extensions/pagelift-theme'), appUrl,
                                       shopDomain: SHOP_DOMAIN, shopPublicId: SHOP_PUBLIC_ID, secret: SECRET,
-                                      sdkDocument: {shop: SHOP_PUBLIC_ID, experiments: [EXPERIMENT]}});
+                                      sdkDocument: {shop: SHOP_PUBLIC_ID, experiments: [EXPERIMENT]},
+                                      // A long hold, so that a loaded machine still applies the variant before the
+                                      // first paint (storefront-vitals.test.mjs tests the hold's timeout).
+                                      embedSettings: {reveal_timeout_ms: 5000}});
   browser = await launchBrowser();
 });
 
@@ -170,8 +174,7 @@ test('with consent required, nothing is tracked until the visitor allows analyti
   await page.evaluate(() => document.dispatchEvent(new CustomEvent('visitorConsentCollected',
                                                                    {detail: {analyticsAllowed: true}})));
   const anonId = await page.waitForFunction(() => window.pagelift && window.pagelift.anonId).then((h) => h.jsonValue());
-  await waitFor('events after consent', () => storedEvents(anonId).length === 3);
-  assert.deepEqual(storedEvents(anonId), ['exposure', 'page_view', 'product_view']);
+  await waitFor('events after consent', () => storedEvents(anonId).length === 2);
   // The stand-in proxy logs a forwarded request once it has relayed pagelift's answer, which can be a moment after
   // the rows are visible in PostgreSQL (on a loaded machine, long enough to matter): wait for the log, do not race it.
   const collects = () => storefront.proxied.filter((p) => p.at >= since && p.path === '/proxy/v1/collect');
@@ -180,6 +183,22 @@ test('with consent required, nothing is tracked until the visitor allows analyti
   assert.deepEqual([failed.status, retried.status], [503, 200], JSON.stringify(collects()));
   // Retried only after the backoff, which honours the 503's Retry-After (1 s).
   assert.ok(retried.at - failed.at >= 1000, `retried after ${retried.at - failed.at} ms`);
+  // The page was shown before the consent came: the text experiment is not applied to it any more (that would move
+  // what the visitor already sees), so there is no exposure on this page, whatever the visitor's variant.
+  await waitFor('the queue to be delivered', () => page.evaluate(() => {
+    window.pagelift.flush();
+    return (JSON.parse(localStorage.getItem('pagelift_queue')) || []).length === 0;
+  }));
+  assert.deepEqual(storedEvents(anonId), ['page_view', 'product_view']);
+  assert.equal(await page.getAttribute('html', `data-pagelift-${EXPERIMENT.key}`), null);
+  // The next page view, with the consent remembered by Shopify's privacy API, applies the variant and exposes it.
+  await context.addInitScript(() => {
+    window.Shopify = {customerPrivacy: {analyticsProcessingAllowed: () => true}};
+  });
+  await page.reload();
+  await waitFor('the exposure on the next page view', () => storedEvents(anonId).includes('exposure'));
+  const variant = EXPERIMENT.variations[pagelift.assign(EXPERIMENT, anonId)];
+  assert.equal(await page.getAttribute('html', `data-pagelift-${EXPERIMENT.key}`), variant.key);
   await context.close();
 });
 

@@ -9,6 +9,9 @@
 // have; the simulator stays the source of the data (catalog: simulatorCatalog reads its /_sim state, so the page shows
 // the product as the Admin API has it, including the app metafields pagelift's patches write).
 //
+// Query flags of a product page: ?consent=1 (the embed waits for the visitor's consent), ?pagelift=0 (the page without
+// the app embed, i.e. without pagelift's script: the baseline the browser tests measure the script's cost against).
+//
 // As a program: node tools/storefront/storefront.mjs --sim URL --shop DOMAIN --app URL --secret S [--port N]
 // [--public-id ID]
 // serves http://127.0.0.1:N/products/{handle} for that shop until SIGINT/SIGTERM.
@@ -50,10 +53,12 @@ function metafieldTree(list) {
 
 const cents = (amount) => Math.round(Number(amount) * 100);
 
-// A catalog with one product (handle "widget"), the shape the browser test expects.
-export function fixedCatalog({shopPublicId, currency = PRODUCT.currency} = {}) {
+// A catalog with one product (handle "widget"), the shape the browser test expects. `metafields`: the product's, as
+// metafieldTree's input ([{namespace, key, value, type}]), e.g. the $app content that makes pagelift's blocks render.
+export function fixedCatalog({shopPublicId, currency = PRODUCT.currency, metafields = []} = {}) {
   const product = {
-    id: PRODUCT.id, handle: 'widget', title: 'Widget', description: '<p>A widget.</p>', images: [], metafields: {},
+    id: PRODUCT.id, handle: 'widget', title: 'Widget', description: '<p>A widget.</p>', images: [],
+    metafields: metafieldTree(metafields),
     variants: [{id: PRODUCT.variantId, title: 'Default', price: PRODUCT.price, available: true}],
   };
   return {
@@ -132,13 +137,17 @@ function loadBlock(path) {
 }
 
 // `catalog` (fixedCatalog or simulatorCatalog; default: fixedCatalog) supplies the products. `sdkDocument`, when
-// given, is served for /apps/pagelift/v1/sdk/{id}.json instead of forwarding that request.
+// given, is served for /apps/pagelift/v1/sdk/{id}.json instead of forwarding that request. `embedSettings` override
+// the app embed's settings (as a merchant sets them in the theme editor).
 export async function startStorefront({extensionDir = DEFAULT_EXTENSION_DIR, appUrl, shopDomain, shopPublicId, secret,
-                                       sdkDocument, catalog, host = '127.0.0.1', port = 0}) {
+                                       sdkDocument, catalog, embedSettings = {}, host = '127.0.0.1', port = 0}) {
   catalog ??= fixedCatalog({shopPublicId});
   const engine = new Liquid({root: [join(extensionDir, 'blocks'), join(extensionDir, 'snippets')], extname: '.liquid'});
   engine.registerFilter('asset_url', (name) => `/assets/${name}`);
   engine.registerFilter('money', (c) => (Number(c) / 100).toFixed(2));
+  // Translations from the extension's default locale (read once; a missing key shows as itself, as on Shopify).
+  const locale = JSON.parse(readFileSync(join(extensionDir, 'locales', 'en.default.json'), 'utf8'));
+  engine.registerFilter('t', (key) => String(key).split('.').reduce((node, part) => node?.[part], locale) ?? key);
   // Blocks are read at each page view: the extension's files may change while the demo runs.
   const blocks = () => readdirSync(join(extensionDir, 'blocks')).filter((f) => f.endsWith('.liquid'))
     .map((f) => ({file: f, ...loadBlock(join(extensionDir, 'blocks', f))}));
@@ -167,7 +176,7 @@ export async function startStorefront({extensionDir = DEFAULT_EXTENSION_DIR, app
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   };
 
-  async function productPage(product, consentRequired) {
+  async function productPage(product, {consentRequired, withEmbed}) {
     const variant = product.variants.find((v) => v.available) ?? product.variants[0] ?? {id: 0, price: 0};
     for (const v of product.variants) products.set(v.id, {product, variant: v});
     const currency = product.currency ?? catalog.currency ?? PRODUCT.currency;
@@ -181,19 +190,24 @@ export async function startStorefront({extensionDir = DEFAULT_EXTENSION_DIR, app
     });
     let head = '';
     let section = '';
+    const stylesheets = new Set();  // Shopify links a rendered block's schema stylesheet into <head>, once
     for (const block of blocks()) {
       const settings = {...block.settings};
       if (block.file === 'app-embed.liquid') {
+        if (!withEmbed) continue;
+        Object.assign(settings, embedSettings);
         settings.shop_public_id = settings.shop_public_id ?? '';
         settings.consent_required = consentRequired;
         head += await engine.parseAndRender(block.source, context(settings));
       } else if (block.schema.target === 'head' || block.schema.target === 'body') {
         head += await engine.parseAndRender(block.source, context(settings));
       } else {
-        section += `<div class="shopify-app-block" data-block="${escapeHtml(block.file)}">${
-          await engine.parseAndRender(block.source, context(settings))}</div>`;
+        const markup = await engine.parseAndRender(block.source, context(settings));
+        if (markup.trim() && block.schema.stylesheet) stylesheets.add(block.schema.stylesheet);
+        section += `<div class="shopify-app-block" data-block="${escapeHtml(block.file)}">${markup}</div>`;
       }
     }
+    for (const name of stylesheets) head += `<link rel="stylesheet" href="/assets/${escapeHtml(name)}">`;
     const images = product.images.map((i) => `<img src="${escapeHtml(i.src)}" alt="${escapeHtml(i.alt)}"${
       i.width ? ` width="${i.width}" height="${i.height}"` : ''}>`).join('');
     return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(product.title)}</title>${head}</head><body>
@@ -256,7 +270,9 @@ ${section}
       if (productPath && (!productPath[1] || productPath[1] === shopDomain)) {
         const product = await catalog.product(productPath[2]);
         if (!product) return send(res, 404, '<!doctype html><title>Not found</title><h1>404</h1>', 'text/html');
-        return send(res, 200, await productPage(product, url.searchParams.get('consent') === '1'), 'text/html');
+        return send(res, 200, await productPage(product, {consentRequired: url.searchParams.get('consent') === '1',
+                                                          withEmbed: url.searchParams.get('pagelift') !== '0'}),
+                    'text/html');
       }
       if (url.pathname === '/checkout') return send(res, 200, '<!doctype html><title>Checkout</title>', 'text/html');
       if (url.pathname.startsWith('/assets/')) {

@@ -99,14 +99,31 @@
 
   var w = window;
   var d = document;
+
+  // Without a layout shift: the app embed's style (blocks/app-embed.liquid) holds a page that has experiment targets
+  // (visibility: hidden on <body>, and on pagelift's blocks) until <html data-pagelift-ready> or, should this script
+  // never run, until a CSS animation reveals it after the same timeout. A text or css variant is applied only while
+  // the page is held, i.e. before its first paint, so no element that was ever painted moves; one that would come
+  // later is not applied on this page view (no exposure: the visitor did not see it; the next page applies it).
+  // Block variants toggle visibility in a reserved box and apply at any time.
+  var held = true;
+  function reveal() {
+    held = false;
+    d.documentElement.setAttribute('data-pagelift-ready', '');
+  }
   var configElement = d.getElementById('pagelift-config');
   var config;
   try {
     config = JSON.parse(configElement.textContent);
   } catch (e) {
-    return;  // no (or broken) configuration: do nothing rather than throw on the merchant's page
+    return reveal();  // no (or broken) configuration: do nothing rather than throw on the merchant's page
   }
-  if (!config.shop || w.pagelift) return;  // loaded twice (theme preview, duplicated embed)
+  if (w.pagelift) return;  // loaded twice (theme preview, duplicated embed): the first copy reveals
+  if (!config.shop) return reveal();
+  // The deadline counts from the navigation's start (performance.now()), which is never later than the start of the
+  // CSS fallback's animation: the script gives up no later than the style does.
+  var holdUntil = +config.revealTimeout || 2000;
+  setTimeout(reveal, Math.max(0, holdUntil - performance.now()));
   var endpoint = (config.collector || '/apps/pagelift').replace(/\/$/, '');
 
   var PREFIX = 'pagelift_';
@@ -422,10 +439,15 @@
   // data-pagelift-<key>="<variant>" and `pagelift:experiment` is dispatched, so blocks and themes can apply anything
   // else without a layout shift.
   var assignments = {};
+  function movesLayout(variation) {
+    var c = variation.config || {};
+    return !!c.css || typeof c.text === 'string';
+  }
   function runExperiments() {
     origFetch(endpoint + '/v1/sdk/' + encodeURIComponent(config.shop) + '.json', {credentials: 'same-origin'})
       .then(function (r) { return r.ok ? r.json() : {}; })
       .then(function (doc) {
+        if (held && performance.now() >= holdUntil) reveal();
         (doc.experiments || []).forEach(function (exp) {
           var key = PREFIX + 'exp_' + exp.key + '__' + (exp.bucketVersion || 0);
           var stored = load(key);
@@ -434,6 +456,9 @@
           if (!v) return;
           var variant = v.key != null ? String(v.key) : String(index);
           var c = v.config || {};
+          // Too late to apply without a shift. Decided by the experiment, not by the visitor's variant, so that the
+          // control and the variants lose the same visitors (otherwise late pages would be exposed in control only).
+          if (!held && exp.variations.some(movesLayout)) return;
           assignments[exp.key] = {variant: variant, target: exp.target, config: c};
           d.documentElement.setAttribute('data-pagelift-' + exp.key, variant);
           if (c.css) {
@@ -463,8 +488,9 @@
             track('exposure', {}, {experiment: String(exp.key), variant: variant});
           }
         });
+        reveal();
       })
-      .catch(function () {});
+      .catch(reveal);
   }
 
   // ---- Start --------------------------------------------------------------------------------------------------------
@@ -506,9 +532,16 @@
   });
   if (analyticsAllowed()) {
     start();
-  } else if (w.Shopify && Shopify.loadFeatures && !(Shopify.customerPrivacy)) {
+    return;
+  }
+  // Until the visitor consents there is no visitor id, hence no assignment and nothing to hold the page for; a
+  // consent given on an earlier page is known once Shopify's privacy API has loaded (within the hold's deadline).
+  if (w.Shopify && Shopify.loadFeatures && !(Shopify.customerPrivacy)) {
     Shopify.loadFeatures([{name: 'consent-tracking-api', version: '0.1'}], function (error) {
       if (!error && analyticsAllowed()) start();
+      else reveal();
     });
+  } else {
+    reveal();
   }
 })();
