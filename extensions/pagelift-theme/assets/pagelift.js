@@ -106,7 +106,7 @@
   // the page is held, i.e. before its first paint, so no element that was ever painted moves; one that would come
   // later is not applied on this page view (no exposure: the visitor did not see it; the next page applies it).
   // Block variants toggle visibility in a reserved box and apply at any time.
-  var held = true;
+  var held = false;
   function reveal() {
     held = false;
     d.documentElement.setAttribute('data-pagelift-ready', '');
@@ -120,6 +120,9 @@
   }
   if (w.pagelift) return;  // loaded twice (theme preview, duplicated embed): the first copy reveals
   if (!config.shop) return reveal();
+  // Held or not is what the style did: only a page with targets is held, only in a browser with :has(), and not once
+  // the fallback animation has run. (A theme that hides <body> itself holds the page as well, which is as good.)
+  held = !!d.body && getComputedStyle(d.body).visibility === 'hidden';
   // The deadline counts from the navigation's start (performance.now()), which is never later than the start of the
   // CSS fallback's animation: the script gives up no later than the style does.
   var holdUntil = +config.revealTimeout || 2000;
