@@ -20,9 +20,8 @@ import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} fro
 import {createRequire} from 'node:module';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
-import {fixedCatalog, startStorefront} from './storefront-server.mjs';
-import {databaseUrl, freePort, launchBrowser, pgDir, psqlFor, repo, startProcess, stop, waitFor,
-        waitReady} from './support.mjs';
+import {eventsDelivered, fixedCatalog, startShopApp, startStorefront} from './storefront-server.mjs';
+import {launchBrowser, pgDir, repo, waitFor} from './support.mjs';
 
 const API_KEY = 'vitals-test-key';
 const SECRET = 'vitals-test-secret';
@@ -40,7 +39,6 @@ const GENEROUS_HOLD_MS = 5000;
 const artifacts = process.env.PAGELIFT_TEST_ARTIFACTS || join(dirname(pgDir), 'test-artifacts');
 mkdirSync(artifacts, {recursive: true});
 const dbName = `v_${process.pid}_${Date.now()}`;
-const psql = psqlFor(dbName);
 const pagelift = createRequire(import.meta.url)(join(EXTENSION, 'assets/pagelift.js'));
 const figures = {};
 
@@ -51,8 +49,9 @@ const catalog = fixedCatalog({shopPublicId: SHOP_PUBLIC_ID, metafields: [{
                                                               {label: '30-day returns', icon: 'returns'}]}),
 }]});
 
-let serve;
+let app;
 let appUrl;
+let psql;
 let storefront;
 let browser;
 const experiments = {};  // text, css, block -> the experiment as the SDK document lists it
@@ -161,15 +160,6 @@ function appearance(page) {
   });
 }
 
-// Hands the visitor's queued events to the collector now (instead of waiting for the 2 s flush timer) and waits until
-// the queue is empty, i.e. everything tracked so far was accepted.
-async function delivered(page) {
-  await waitFor('the event queue to be delivered', () => page.evaluate(() => {
-    window.pagelift.flush();
-    return (JSON.parse(localStorage.getItem('pagelift_queue')) || []).length === 0;
-  }), 20000);
-}
-
 function exposures(anonId) {
   const out = psql(`SELECT experiment_id || '/' || variant FROM events
                     WHERE anon_id = '${anonId}' AND event_type = 'exposure' ORDER BY 1`);
@@ -182,22 +172,9 @@ const median = (xs) => {
 };
 
 before(async () => {
-  psql(`CREATE DATABASE ${dbName}`, 'postgres');
-  const port = await freePort();
-  appUrl = `http://127.0.0.1:${port}`;
-  serve = startProcess(['serve'], {
-    DATABASE_URL: databaseUrl(dbName),
-    PAGELIFT_LISTEN: `127.0.0.1:${port}`,
-    PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
-    SHOPIFY_API_KEY: API_KEY,
-    SHOPIFY_API_SECRET: SECRET,
-    SHOPIFY_APP_URL: appUrl,
-    PAGELIFT_WORKERS: 'false',
-  }, 'pagelift serve');
-  await waitReady(serve, `${appUrl}/readyz`);
-  // An installed shop (a stored offline token, so the session token needs no exchange with Shopify).
-  psql(`INSERT INTO shops (domain, public_id, access_token_enc)
-        VALUES ('${SHOP_DOMAIN}', '${SHOP_PUBLIC_ID}', '\\x00')`);
+  app = await startShopApp({dbName, apiKey: API_KEY, secret: SECRET, shopDomain: SHOP_DOMAIN,
+                            shopPublicId: SHOP_PUBLIC_ID});
+  ({appUrl, psql} = app);
   storefront = await startStorefront({extensionDir: EXTENSION, appUrl, shopDomain: SHOP_DOMAIN,
                                       shopPublicId: SHOP_PUBLIC_ID, secret: SECRET, catalog,
                                       embedSettings: {reveal_timeout_ms: GENEROUS_HOLD_MS}});
@@ -223,15 +200,10 @@ before(async () => {
 
 after(async () => {
   writeFileSync(join(artifacts, 'storefront-vitals.json'), JSON.stringify(figures, null, 2));
-  writeFileSync(join(artifacts, 'storefront-vitals-serve.log'), serve?.output ?? '');
+  writeFileSync(join(artifacts, 'storefront-vitals-serve.log'), app?.serve.output ?? '');
   await browser?.close();
   await storefront?.close();
-  await stop(serve);
-  try {
-    psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`, 'postgres');
-  } catch (e) {
-    // the cluster may already be stopping; the database is throw-away
-  }
+  await app?.close();
 });
 
 test('no layout shift from a text, a css and a block variant: control and treatment visitors', async () => {
@@ -258,7 +230,7 @@ test('no layout shift from a text, a css and a block variant: control and treatm
     assert.deepEqual(await page.evaluate(() => Object.fromEntries(Object.entries(window.pagelift.experiments)
                                                                     .map(([k, v]) => [k, v.variant]))),
                      Object.fromEntries(Object.entries(variants).map(([name, key]) => [experiments[name].key, key])));
-    await delivered(page);
+    await eventsDelivered(page);
     assert.equal(exposures(visitor).length, 3);
     // Chromium reports layout shifts in fractions of the viewport without sub-pixel noise on this static page (no
     // fonts, no images): anything above 0 is a real move of painted content, so the bar is 0 itself.
@@ -322,7 +294,7 @@ test('pagelift.js never applies a text or css variant to a page that was not hel
     assert.notEqual(seen.priceFontSize, '48px');
     assert.equal(seen.blockVisibility, 'visible');
     assert.equal(vitals.cls, 0, JSON.stringify(vitals.shifts));
-    await delivered(page);
+    await eventsDelivered(page);
     assert.deepEqual(exposures(visitor), [`${experiments.block.key}/shown`]);
     await context.close();
   } finally {
@@ -357,7 +329,7 @@ test('a late SDK document: the original shows after the hold\'s timeout, unshift
     assert.equal(vitals.cls, 0, JSON.stringify(vitals.shifts));
     assert.equal((await appearance(page)).badge, 'Free shipping');
     assert.deepEqual(Object.keys(await page.evaluate(() => window.pagelift.experiments)), [experiments.block.key]);
-    await delivered(page);  // the page's events, an exposure of the text or css experiment among them if there were one
+    await eventsDelivered(page);  // the page's events, an exposure of the text or css experiment among them if there were one
     assert.deepEqual(exposures(visitor).map((e) => e.split('/')[0]), [experiments.block.key]);
 
     // The next page view, with the document in time: the text and css variants apply now, and are exposed now.
@@ -366,7 +338,7 @@ test('a late SDK document: the original shows after the hold\'s timeout, unshift
     const next = await settled(page, 3);
     assert.equal((await appearance(page)).badge, LONG_TEXT);
     assert.equal(next.cls, 0, JSON.stringify(next.shifts));
-    await delivered(page);
+    await eventsDelivered(page);
     assert.equal(exposures(visitor).length, 3);
     await context.close();
   } finally {
@@ -385,7 +357,7 @@ test('block experiments: hidden for one arm, shown for the other, sticky across 
     assert.equal(first.blockVisibility, visibility, arm);
     assert.equal(await page.getAttribute('html', `data-pagelift-${blockExp.key}`), arm);
     assert.equal(await page.evaluate(() => localStorage.getItem('pagelift_vid')), JSON.stringify(visitor));
-    await delivered(page);
+    await eventsDelivered(page);
     assert.ok(exposures(visitor).includes(`${blockExp.key}/${arm}`), arm);
 
     // Sticky: after a reload the same arm, from the stored assignment, and no second exposure.
@@ -394,7 +366,7 @@ test('block experiments: hidden for one arm, shown for the other, sticky across 
     const again = await appearance(page);
     assert.equal(again.blockVisibility, visibility);
     assert.equal(again.blockHeight, first.blockHeight);
-    await delivered(page);  // the reload's events, a second exposure among them if there were one
+    await eventsDelivered(page);  // the reload's events, a second exposure among them if there were one
     assert.equal(psql(`SELECT count(*) FROM events WHERE anon_id = '${visitor}' AND event_type = 'page_view'`), '2');
     assert.equal(psql(`SELECT count(*) FROM events WHERE anon_id = '${visitor}' AND event_type = 'exposure'
                        AND experiment_id = '${blockExp.key}'`), '1');

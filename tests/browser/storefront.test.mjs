@@ -11,15 +11,14 @@ import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {join} from 'node:path';
 import {createRequire} from 'node:module';
-import {PRODUCT, startStorefront} from './storefront-server.mjs';
-import {databaseUrl, freePort, launchBrowser, psqlFor, repo, startProcess, stop, waitFor, waitReady} from './support.mjs';
+import {PRODUCT, eventsDelivered, startShopApp, startStorefront} from './storefront-server.mjs';
+import {launchBrowser, repo, waitFor} from './support.mjs';
 
 const SECRET = 'browser-test-secret';
 const SHOP_DOMAIN = 'browser-test.myshopify.com';
 const SHOP_PUBLIC_ID = 'browsershop0001';
 
 const dbName = `b_${process.pid}_${Date.now()}`;
-const psql = psqlFor(dbName);
 const pagelift = createRequire(import.meta.url)(join(repo, 'extensions/pagelift-theme/assets/pagelift.js'));
 const EXPERIMENT = {
   key: '5d1b7a52-6f3c-4f0e-9a51-7c2b0e8d9f10', seed: 'badge-seed', hashVersion: 2, bucketVersion: 1,
@@ -34,27 +33,16 @@ function storedEvents(anonId) {
   return out ? out.split('\n') : [];
 }
 
-let serve;
+let app;
+let psql;
 let storefront;
 let browser;
 
 before(async () => {
-  psql(`CREATE DATABASE ${dbName}`, 'postgres');
-  const port = await freePort();
-  const appUrl = `http://127.0.0.1:${port}`;
-  serve = startProcess(['serve'], {
-    DATABASE_URL: databaseUrl(dbName),
-    PAGELIFT_LISTEN: `127.0.0.1:${port}`,
-    PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
-    SHOPIFY_API_KEY: 'browser-test-key',
-    SHOPIFY_API_SECRET: SECRET,
-    SHOPIFY_APP_URL: appUrl,
-    PAGELIFT_WORKERS: 'false',
-  }, 'pagelift serve');
-  await waitReady(serve, `${appUrl}/readyz`);
-  psql(`INSERT INTO shops (domain, public_id, access_token_enc)
-        VALUES ('${SHOP_DOMAIN}', '${SHOP_PUBLIC_ID}', '\\x00')`);
-  storefront = await startStorefront({extensionDir: join(repo, 'extensions/pagelift-theme'), appUrl,
+  app = await startShopApp({dbName, apiKey: 'browser-test-key', secret: SECRET, shopDomain: SHOP_DOMAIN,
+                            shopPublicId: SHOP_PUBLIC_ID});
+  psql = app.psql;
+  storefront = await startStorefront({extensionDir: join(repo, 'extensions/pagelift-theme'), appUrl: app.appUrl,
                                       shopDomain: SHOP_DOMAIN, shopPublicId: SHOP_PUBLIC_ID, secret: SECRET,
                                       sdkDocument: {shop: SHOP_PUBLIC_ID, experiments: [EXPERIMENT]},
                                       // A long hold, so that a loaded machine still applies the variant before the
@@ -66,12 +54,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await storefront?.close();
-  await stop(serve);
-  try {
-    psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`, 'postgres');
-  } catch (e) {
-    // the cluster may already be stopping; the database is throw-away
-  }
+  await app?.close();
 });
 
 test('view, add to cart, offline events, reload, checkout: every event stored exactly once', async () => {
@@ -185,10 +168,7 @@ test('with consent required, nothing is tracked until the visitor allows analyti
   assert.ok(retried.at - failed.at >= 1000, `retried after ${retried.at - failed.at} ms`);
   // The page was shown before the consent came: the text experiment is not applied to it any more (that would move
   // what the visitor already sees), so there is no exposure on this page, whatever the visitor's variant.
-  await waitFor('the queue to be delivered', () => page.evaluate(() => {
-    window.pagelift.flush();
-    return (JSON.parse(localStorage.getItem('pagelift_queue')) || []).length === 0;
-  }));
+  await eventsDelivered(page);
   assert.deepEqual(storedEvents(anonId), ['page_view', 'product_view']);
   assert.equal(await page.getAttribute('html', `data-pagelift-${EXPERIMENT.key}`), null);
   // The next page view, with the consent remembered by Shopify's privacy API, applies the variant and exposes it.
