@@ -1,6 +1,7 @@
 // tools/storefront/storefront.mjs, the stand-in storefront of the simulator and the browser tests: product pages with
-// the theme extension's embed and blocks (schema defaults, product and app metafields), the AJAX cart, and the app
-// proxy's signature (the published vector).
+// the theme extension's embed and blocks (schema defaults, product and app metafields, block stylesheets, translated
+// texts), the embed's hold and settings, the page without pagelift (?pagelift=0), the AJAX cart, and the app proxy's
+// signature (the published vector).
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {cpSync, mkdtempSync, writeFileSync, rmSync} from 'node:fs';
@@ -104,5 +105,57 @@ test('the app proxy forwards to the app with a signed query', async () => {
   } finally {
     await storefront.close();
     await new Promise((resolve) => { app.closeAllConnections(); app.close(resolve); });
+  }
+});
+
+test('the app embed holds the page until pagelift.js is ready, for the configured time; ?pagelift=0 renders without it',
+     async () => {
+  const storefront = await startStorefront({appUrl: 'http://127.0.0.1:1', shopDomain: 's.myshopify.com', secret: 'hush',
+                                            catalog, embedSettings: {reveal_timeout_ms: 1500}});
+  try {
+    const page = await (await fetch(`${storefront.url}/products/mug`)).text();
+    const style = page.match(/<style>([\s\S]*?)<\/style>/)[1];
+    assert.match(style, /html:not\(\[data-pagelift-ready\]\) body:has\(\[data-pagelift-target\]\) \{\s*visibility: hidden; animation: pagelift-reveal 0s 1500ms forwards;/);
+    assert.match(style, /html:not\(\[data-pagelift-ready\]\) \[data-pagelift-block\] \{\s*visibility: hidden;/);
+    const config = JSON.parse(page.match(/<script type="application\/json" id="pagelift-config">([\s\S]*?)<\/script>/)[1]);
+    assert.equal(config.revealTimeout, 1500);
+    // The SDK document is preloaded as the script fetches it (same URL, CORS mode, same-origin credentials).
+    assert.match(page, /<link rel="preload" href="\/apps\/pagelift\/v1\/sdk\/pub-1\.json" as="fetch" crossorigin>/);
+    assert.ok(page.indexOf('<style>') < page.indexOf('<script src="/assets/pagelift.min.js"'));
+
+    const without = await (await fetch(`${storefront.url}/products/mug?pagelift=0`)).text();
+    assert.doesNotMatch(without, /pagelift-config|pagelift\.min\.js|data-pagelift-ready/);
+    assert.match(without, /data-pagelift-target="product_page:badge"/, 'the page itself is the same');
+  } finally {
+    await storefront.close();
+  }
+});
+
+test('a rendered app block brings its schema stylesheet (once) and its translated texts', async () => {
+  const withBadges = {
+    ...catalog,
+    product: async (handle) => ({
+      ...(await catalog.product(handle)),
+      metafields: {$app: {trust_badges: {value: {badges: [{label: 'Free shipping', icon: 'shipping'}]}}}},
+    }),
+  };
+  const storefront = await startStorefront({appUrl: 'http://127.0.0.1:1', shopDomain: 's.myshopify.com', secret: 'hush',
+                                            catalog: withBadges});
+  try {
+    const page = await (await fetch(`${storefront.url}/products/mug`)).text();
+    assert.match(page, /data-pagelift-block="trust_badges"/);
+    assert.equal(page.match(/<link rel="stylesheet" href="\/assets\/pagelift-blocks\.css">/g)?.length, 1);
+    assert.ok(page.indexOf('pagelift-blocks.css') < page.indexOf('</head>'));
+    assert.doesNotMatch(page, /blocks\.trust_badges\.default_heading/, 'the label is translated');
+    const none = await startStorefront({appUrl: 'http://127.0.0.1:1', shopDomain: 's.myshopify.com', secret: 'hush',
+                                        catalog});
+    try {
+      const bare = await (await fetch(`${none.url}/products/mug`)).text();
+      assert.doesNotMatch(bare, /pagelift-blocks\.css/, 'no block rendered, no stylesheet');
+    } finally {
+      await none.close();
+    }
+  } finally {
+    await storefront.close();
   }
 });
