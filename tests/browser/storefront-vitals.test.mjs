@@ -305,7 +305,7 @@ test('pagelift.js never applies a text or css variant to a page that was not hel
 
 test('a late SDK document: the original shows after the hold\'s timeout, unshifted and unexposed; the next page applies',
      async () => {
-  // A hold of 1 s, and an SDK document that takes 2.5 s.
+  // A hold of 1 s, and an SDK document that takes 4 s (a wide margin over the hold on a loaded machine).
   const shortHoldStorefront = await startStorefront({
     extensionDir: EXTENSION, appUrl, shopDomain: SHOP_DOMAIN, shopPublicId: SHOP_PUBLIC_ID, secret: SECRET,
     catalog, embedSettings: {reveal_timeout_ms: 1000},
@@ -314,7 +314,7 @@ test('a late SDK document: the original shows after the hold\'s timeout, unshift
     const visitor = visitorIn({text: 'long', css: 'big'}, 'late-document');
     const {context, page} = await visitorPage(visitor);
     await page.route('**/apps/pagelift/v1/sdk/**', async (route) => {
-      await new Promise((r) => setTimeout(r, 2500));
+      await new Promise((r) => setTimeout(r, 4000));
       await route.continue();
     });
     await page.goto(`${shortHoldStorefront.url}/products/widget`);

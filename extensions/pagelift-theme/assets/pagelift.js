@@ -2,8 +2,9 @@
 // It owns, in the shopper's browser: the first-party visitor and session ids, the events the collector stores
 // (page_view, product_view, add_to_cart, begin_checkout, exposure), their delivery (batched, retried, kept in a bounded
 // localStorage queue while offline), consent (Shopify's Customer Privacy API), the visitor id in the cart's attributes
-// (how orders are attributed), and experiment assignment with GrowthBook-compatible hashing (the same arithmetic as
-// src/experiments/hashing.h; ../shared/spec/statistics.md, "Assignment").
+// (how orders are attributed), experiment assignment with GrowthBook-compatible hashing (the same arithmetic as
+// src/experiments/hashing.h; ../shared/spec/statistics.md, "Assignment"), and releasing the page the app embed holds
+// until the variants are applied (no layout shift; tests/browser/storefront-vitals.test.mjs measures it).
 // Plain JS without dependencies, so that it stays within its size budget (tests/js/size.test.mjs). Under node
 // (`module` exists) it only exports its pure functions for the tests and touches no browser API.
 (function () {
