@@ -7,69 +7,79 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "collect/copy_text.h"
+
+// pqxx 6 deprecates tablewriter in favour of stream_to, but only tablewriter takes preformatted rows (CopyInto).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include <pqxx/tablewriter>
+#pragma GCC diagnostic pop
+
 namespace pagelift::collect {
 
 namespace {
 
 constexpr const char* kFindShop = "collect_find_installed_shop";
-constexpr const char* kInsertEventsStatement = "collect_insert_events";
+constexpr const char* kInsertStagedStatement = "collect_insert_staged_events";
 constexpr const char* kInsertAssignmentsStatement = "collect_insert_assignments";
 constexpr const char* kInstalledShops = "collect_installed_shops";
 
-// The staging table lives per connection (TEMP) and empties itself at commit, so group commits on different pooled
-// connections never see each other's rows. Creating it "IF NOT EXISTS" costs one catalog lookup per transaction;
-// the NOTICE it raises when the table exists is silenced for this transaction only.
+// The columns of `events` a group writes, in the order CopyRows lays out each row (the same order bench/collect's
+// `psql \copy` reference uses). The staging table of the slow path has exactly these columns, so the same rows go
+// into either table.
+constexpr std::array<const char*, 10> kEventColumns = {"shop_id", "event_id",   "anon_id",    "session_id",
+                                                       "event_type", "ts",      "props",      "product_id",
+                                                       "experiment_id", "variant"};
+
+// Slow path only (a group holding a redelivery): the staging table lives per connection (TEMP) and empties itself at
+// commit, so group commits on different pooled connections never see each other's rows. The NOTICE that
+// "IF NOT EXISTS" raises when it exists is silenced for this transaction only.
 constexpr const char* kCreateStaging = R"sql(
 SET LOCAL client_min_messages = warning;
 CREATE TEMP TABLE IF NOT EXISTS pagelift_collect_staging (
-  shop_id         UUID NOT NULL,
-  event_id        UUID NOT NULL,
-  event_type      TEXT NOT NULL,
-  ts_us           BIGINT NOT NULL,
-  anon_id         TEXT NOT NULL,
-  session_id      TEXT NOT NULL,
-  product_id      TEXT,
-  experiment_id   TEXT,
-  experiment_uuid UUID,
-  variant         TEXT,
-  props           JSONB NOT NULL
+  shop_id       UUID NOT NULL,
+  event_id      UUID NOT NULL,
+  anon_id       TEXT NOT NULL,
+  session_id    TEXT NOT NULL,
+  event_type    TEXT NOT NULL,
+  ts            TIMESTAMPTZ NOT NULL,
+  props         JSONB NOT NULL,
+  product_id    TEXT,
+  experiment_id TEXT,
+  variant       TEXT
 ) ON COMMIT DELETE ROWS
 )sql";
 
-constexpr std::array<const char*, 11> kStagingColumns = {
-    "shop_id",    "event_id",      "event_type",      "ts_us",   "anon_id", "session_id",
-    "product_id", "experiment_id", "experiment_uuid", "variant", "props"};
-
-// ts travels as integer microseconds since the epoch so that no text round trip can change it: the unique key
-// (shop_id, event_id, ts) recognises a redelivery only if ts is bit-for-bit the same.
 // The staged rows are already unique (Insert removes repeats inside the group in C++), so this is a plain scan with
 // no sort; ON CONFLICT skips what earlier groups stored. RETURNING names the new rows, which Insert maps back to their
-// requests in C++ only when some were skipped.
-constexpr const char* kInsertEvents = R"sql(
+// requests.
+constexpr const char* kInsertStaged = R"sql(
 INSERT INTO events (shop_id, event_id, anon_id, session_id, event_type, ts, props, product_id, experiment_id, variant)
-SELECT shop_id, event_id, anon_id, session_id, event_type, timestamptz 'epoch' + ts_us * interval '1 microsecond',
-       props, product_id, experiment_id, variant
+SELECT shop_id, event_id, anon_id, session_id, event_type, ts, props, product_id, experiment_id, variant
   FROM pagelift_collect_staging
 ON CONFLICT (shop_id, event_id, ts) DO NOTHING
 RETURNING event_id::text
 )sql";
 
-// The join with experiments keeps only exposures of an experiment that exists for that shop (the foreign key would
-// otherwise fail the whole group); the event itself is stored either way. The earliest exposure wins.
+// Exposures arrive as one JSON array (built by boost::json, so any text is safely quoted) rather than through the
+// events just stored, so that the fast path needs no staging table. The join with experiments keeps only exposures of
+// an experiment that exists for that shop (the foreign key would otherwise fail the whole group); the event itself is
+// stored either way. The earliest exposure of the group wins; an assignment stored before stays.
 constexpr const char* kInsertAssignments = R"sql(
 INSERT INTO assignments (shop_id, experiment_id, anon_id, session_id, variant, assigned_at)
-SELECT DISTINCT ON (s.shop_id, s.experiment_uuid, s.anon_id)
-       s.shop_id, s.experiment_uuid, s.anon_id, s.session_id, s.variant,
-       timestamptz 'epoch' + s.ts_us * interval '1 microsecond'
-  FROM pagelift_collect_staging s
-  JOIN experiments e ON e.shop_id = s.shop_id AND e.id = s.experiment_uuid
- WHERE s.event_type = 'exposure' AND s.variant IS NOT NULL AND s.variant <> ''
- ORDER BY s.shop_id, s.experiment_uuid, s.anon_id, s.ts_us
+SELECT DISTINCT ON (x.shop_id, x.experiment_id, x.anon_id)
+       x.shop_id, x.experiment_id, x.anon_id, x.session_id, x.variant,
+       timestamptz 'epoch' + x.ts_us * interval '1 microsecond'
+  FROM jsonb_to_recordset($1::jsonb)
+       AS x(shop_id uuid, experiment_id uuid, anon_id text, session_id text, variant text, ts_us bigint)
+  JOIN experiments e ON e.shop_id = x.shop_id AND e.id = x.experiment_id
+ ORDER BY x.shop_id, x.experiment_id, x.anon_id, x.ts_us
 ON CONFLICT (shop_id, experiment_id, anon_id) DO NOTHING
 )sql";
-
-// pqxx 6 has no string_traits for std::optional; a null const char* is written as \N by stream_to.
-const char* OrNull(const std::optional<std::string>& value) { return value ? value->c_str() : nullptr; }
 
 // The group-wide identity of an event: the unique key of `events`. Views into the batches (alive during Insert).
 struct EventKey {
@@ -88,12 +98,79 @@ struct EventKeyHash {
   }
 };
 
+void AppendOptional(CopyRows& rows, const std::optional<std::string>& value) {
+  if (value) {
+    rows.Text(*value);
+  } else {
+    rows.Null();
+  }
+}
+
+// One COPY row per staged event, in kEventColumns order.
+std::string EventRows(std::span<const ShopBatch> batches, const std::vector<std::vector<const Event*>>& staged,
+                      size_t staged_total) {
+  CopyRows rows;
+  rows.Reserve(staged_total * 400);
+  for (size_t request = 0; request < batches.size(); ++request) {
+    const std::string& shop = batches[request].shop->value;
+    for (const Event* event : staged[request]) {
+      rows.Text(shop);
+      rows.Text(event->id);
+      rows.Text(event->anon_id);
+      rows.Text(event->session_id);
+      rows.Text(EventTypeName(event->type));
+      rows.Timestamp(event->ts);
+      rows.Text(event->props_json);
+      AppendOptional(rows, event->product_id);
+      AppendOptional(rows, event->experiment);
+      AppendOptional(rows, event->variant);
+      rows.EndRow();
+    }
+  }
+  return rows.text();
+}
+
+// COPY of `rows` (CopyRows::text()) into `table`, sent to PostgreSQL in one piece: a server error (a unique violation)
+// then surfaces at the end of the COPY with its SQLSTATE instead of as a failed write halfway.
+void CopyInto(pqxx::transaction_base& tx, const char* table, const std::string& rows) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  pqxx::tablewriter writer(tx, table, kEventColumns.begin(), kEventColumns.end());
+  writer.write_raw_line(rows);  // pqxx adds the last row's newline
+  writer.complete();
+#pragma GCC diagnostic pop
+}
+
+// The exposures among the staged events that name an experiment by UUID and a variant, as kInsertAssignments' JSON.
+std::optional<std::string> ExposuresJson(std::span<const ShopBatch> batches,
+                                         const std::vector<std::vector<const Event*>>& staged) {
+  boost::json::array exposures;
+  for (size_t request = 0; request < batches.size(); ++request) {
+    for (const Event* event : staged[request]) {
+      if (event->type != EventType::kExposure || !event->experiment || !IsUuid(*event->experiment) ||
+          !event->variant || event->variant->empty()) {
+        continue;
+      }
+      boost::json::object row;
+      row["shop_id"] = batches[request].shop->value;
+      row["experiment_id"] = *event->experiment;
+      row["anon_id"] = event->anon_id;
+      row["session_id"] = event->session_id;
+      row["variant"] = *event->variant;
+      row["ts_us"] = static_cast<long long>(event->ts.time_since_epoch().count());
+      exposures.push_back(std::move(row));
+    }
+  }
+  if (exposures.empty()) return std::nullopt;
+  return boost::json::serialize(exposures);
+}
+
 }  // namespace
 
 EventStore::EventStore(db::Database& database) {
   database.Prepare(kFindShop, "SELECT id FROM shops WHERE public_id = $1 AND uninstalled_at IS NULL");
   // Prepared lazily by pqxx, i.e. on first use, when Insert has created the staging table on that connection.
-  database.Prepare(kInsertEventsStatement, kInsertEvents);
+  database.Prepare(kInsertStagedStatement, kInsertStaged);
   database.Prepare(kInsertAssignmentsStatement, kInsertAssignments);
   database.Prepare(kInstalledShops, "SELECT id::text FROM shops WHERE id = ANY($1::uuid[]) AND uninstalled_at IS NULL");
 }
@@ -122,15 +199,14 @@ std::vector<size_t> EventStore::Insert(pqxx::work& tx, std::span<const ShopBatch
       if (it != listed.end()) installed.insert(*it);
     }
   }
-  // Repeats inside the group are removed here: the first copy stays (a repeat is charged to the later request), so
-  // SQL needs no DISTINCT sort. Repeats of events stored by earlier groups are left to ON CONFLICT.
+  // Repeats inside the group are removed here: the first copy stays (a repeat is charged to the later request).
+  // Repeats of events stored by earlier groups are left to PostgreSQL's unique index (below).
   size_t total = 0;
   for (const ShopBatch& batch : batches) total += batch.events.size();
   std::unordered_set<EventKey, EventKeyHash> seen;
   seen.reserve(total);
   std::vector<std::vector<const Event*>> staged(batches.size());
   size_t staged_total = 0;
-  bool any_exposure = false;
   for (size_t request = 0; request < batches.size(); ++request) {
     const ShopBatch& batch = batches[request];
     if (!installed.contains(batch.shop->value)) {
@@ -141,51 +217,48 @@ std::vector<size_t> EventStore::Insert(pqxx::work& tx, std::span<const ShopBatch
     for (const Event& event : batch.events) {
       if (!seen.insert(EventKey{&batch.shop->value, &event.id, event.ts.time_since_epoch().count()}).second) continue;
       staged[request].push_back(&event);
-      any_exposure = any_exposure || event.type == EventType::kExposure;
     }
     staged_total += staged[request].size();
   }
+  if (staged_total == 0) return inserted;
 
-  tx.exec(kCreateStaging);
-  {
-    pqxx::stream_to staging(tx, "pagelift_collect_staging", kStagingColumns);
-    for (size_t request = 0; request < batches.size(); ++request) {
-      const char* shop = batches[request].shop->value.c_str();
-      for (const Event* event : staged[request]) {
-        const bool experiment_is_uuid =
-            event->type == EventType::kExposure && event->experiment && IsUuid(*event->experiment);
-        staging << std::make_tuple(shop, event->id.c_str(), EventTypeName(event->type).data(),
-                                   static_cast<long long>(event->ts.time_since_epoch().count()),
-                                   event->anon_id.c_str(), event->session_id.c_str(), OrNull(event->product_id),
-                                   OrNull(event->experiment),
-                                   experiment_is_uuid ? event->experiment->c_str() : nullptr, OrNull(event->variant),
-                                   event->props_json.c_str());
-      }
-    }
-    staging.complete();
+  const std::string rows = EventRows(batches, staged, staged_total);
+  // Fast path, the usual case: no event of the group was stored before, so one COPY straight into `events` does it.
+  // It runs in a savepoint because a client's retry of a stored batch makes it fail on the unique index
+  // (shop_id, event_id, ts); then the savepoint is rolled back and the group takes the slow path.
+  bool copied = false;
+  try {
+    pqxx::subtransaction fast(tx, "collect_fast");
+    CopyInto(fast, "events", rows);
+    fast.commit();
+    copied = true;
+  } catch (const pqxx::unique_violation&) {
+    // The subtransaction rolled back to the savepoint on its way out; tx is usable again.
   }
-  const pqxx::result rows = tx.exec_prepared(kInsertEventsStatement);
-  if (rows.size() == staged_total) {
-    // The usual case: nothing was stored before, every staged event is new.
+  if (copied) {
     for (size_t request = 0; request < batches.size(); ++request) {
       if (inserted[request] != kShopNotInstalled) inserted[request] = staged[request].size();
     }
   } else {
-    // Some were redeliveries: attribute each new row to the request that staged it. Event ids are client-generated
-    // UUIDs; should one id be staged twice (another ts or shop), its copies are told apart only by count.
+    // Slow path: stage the same rows, insert what is new, and attribute each new row to the request that staged it.
+    // Event ids are client-generated UUIDs; should one id be staged twice (another ts or shop), its copies are told
+    // apart only by count.
+    tx.exec(kCreateStaging);
+    CopyInto(tx, "pagelift_collect_staging", rows);
+    const pqxx::result stored = tx.exec_prepared(kInsertStagedStatement);
     std::unordered_multimap<std::string_view, size_t> request_of;
     request_of.reserve(staged_total);
     for (size_t request = 0; request < batches.size(); ++request) {
       for (const Event* event : staged[request]) request_of.emplace(event->id, request);
     }
-    for (const auto& row : rows) {
+    for (const auto& row : stored) {
       const auto it = request_of.find(row[0].c_str());
       if (it == request_of.end()) continue;
       ++inserted[it->second];
       request_of.erase(it);
     }
   }
-  if (any_exposure) tx.exec_prepared(kInsertAssignmentsStatement);
+  if (const auto exposures = ExposuresJson(batches, staged)) tx.exec_prepared(kInsertAssignmentsStatement, *exposures);
   return inserted;
 }
 

@@ -1,0 +1,46 @@
+// COPY text rows (src/collect/copy_text.h): escaping, NULL, exact timestamps, row separation.
+#include "collect/copy_text.h"
+
+#include <gtest/gtest.h>
+
+namespace pagelift::collect {
+namespace {
+
+TEST(CopyRows, SeparatesColumnsByTabsAndRowsByNewlines) {
+  CopyRows rows;
+  EXPECT_EQ(rows.text(), "");
+  rows.Text("a");
+  rows.Null();
+  rows.Text("");
+  rows.EndRow();
+  rows.Text("b");
+  rows.Text("c");
+  rows.EndRow();
+  EXPECT_EQ(rows.text(), "a\t\\N\t\nb\tc");
+}
+
+TEST(CopyRows, EscapesTheCharactersTheFormatReserves) {
+  CopyRows rows;
+  rows.Text("back\\slash\ttab\nnew\rret {\"k\":\"x\\\"y\"} \\N");
+  EXPECT_EQ(rows.text(), "back\\\\slash\\ttab\\nnew\\rret {\"k\":\"x\\\\\"y\"} \\\\N");
+}
+
+TEST(CopyRows, KeepsUtf8AndOtherBytesAsTheyAre) {
+  CopyRows rows;
+  rows.Text("caf\xc3\xa9 \x01 x");
+  EXPECT_EQ(rows.text(), "caf\xc3\xa9 \x01 x");
+}
+
+TEST(CopyRows, WritesTimestampsInUtcWithMicroseconds) {
+  CopyRows rows;
+  rows.Timestamp(*ParseRfc3339("2026-11-30T06:14:58.123456Z"));
+  rows.Timestamp(*ParseRfc3339("2024-02-29T23:59:59.000001+01:00"));
+  rows.Timestamp(*ParseRfc3339("1970-01-01T00:00:00Z"));
+  rows.Timestamp(*ParseRfc3339("1969-12-31T23:59:59.5Z"));
+  EXPECT_EQ(rows.text(),
+            "2026-11-30 06:14:58.123456+00\t2024-02-29 22:59:59.000001+00\t1970-01-01 00:00:00.000000+00\t"
+            "1969-12-31 23:59:59.500000+00");
+}
+
+}  // namespace
+}  // namespace pagelift::collect
