@@ -1,8 +1,10 @@
 #include "api/recommendations.h"
 
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <optional>
 
 #include "http/responses.h"
@@ -63,15 +65,51 @@ Result<ListFilter> ParseFilter(const http::Request& request) {
   return filter;
 }
 
-json::object ListBody(const std::vector<recommend::Recommendation>& list, const recommend::HealthScore& health) {
+// Each product recommendation gains "product_title": the product's title in products_cache (null when the product is
+// not in the cache, e.g. deleted since the audit), so the admin names products instead of showing their gids.
+void AttachProductTitles(pqxx::work& tx, const std::string& shop_id, json::array& items) {
+  json::array ids;
+  for (const auto& item : items) {
+    const auto& r = item.as_object();
+    if (r.at("entity_type") == "product") ids.push_back(r.at("entity_id"));
+  }
+  if (ids.empty()) return;
+  const auto rows = tx.exec_params(
+      "SELECT product_id, data->>'title' FROM products_cache "
+      "WHERE shop_id = $1::uuid AND product_id IN (SELECT jsonb_array_elements_text($2::jsonb))",
+      shop_id, json::serialize(ids));
+  std::map<std::string, std::string, std::less<>> titles;
+  for (const auto& row : rows) {
+    if (!row[1].is_null()) titles.emplace(row[0].c_str(), row[1].c_str());
+  }
+  for (auto& item : items) {
+    auto& r = item.as_object();
+    if (r.at("entity_type") != "product") continue;
+    const auto found = titles.find(std::string_view(r.at("entity_id").as_string()));
+    r["product_title"] = found == titles.end() ? json::value(nullptr) : json::value(found->second);
+  }
+}
+
+json::object ListBody(pqxx::work& tx, const std::string& shop_id, const std::vector<recommend::Recommendation>& list,
+                      const recommend::HealthScore& health) {
   json::array items;
   for (const auto& r : list) items.push_back(recommend::RecommendationToJson(r));
+  AttachProductTitles(tx, shop_id, items);
   return {{"recommendations", std::move(items)}, {"health", recommend::HealthToJson(health)}};
 }
 
-http::Response RecommendationResponse(const Result<recommend::Recommendation>& r) {
-  if (!r) return http::ErrorResponse(r.error());
-  return http::JsonResponse(http::Status::ok, json::object{{"recommendation", recommend::RecommendationToJson(*r)}});
+// The single-recommendation body, with product_title as in the list.
+Result<json::object> RecommendationBody(pqxx::work& tx, const std::string& shop_id,
+                                        const Result<recommend::Recommendation>& r) {
+  if (!r) return r.error();
+  json::array items{recommend::RecommendationToJson(*r)};
+  AttachProductTitles(tx, shop_id, items);
+  return json::object{{"recommendation", std::move(items[0])}};
+}
+
+http::Response RecommendationResponse(const Result<json::object>& body) {
+  if (!body) return http::ErrorResponse(body.error());
+  return http::JsonResponse(http::Status::ok, *body);
 }
 
 json::object AuditBody(const recommend::AuditRunSummary& summary, const recommend::HealthScore& health) {
@@ -92,7 +130,7 @@ void RegisterRecommendationRoutes(http::Router& router, const AuthDeps& deps, co
                if (!filter) co_return http::ErrorResponse(filter.error());
                const ListFilter& f = *filter;
                auto work = [service, &auth, &f](pqxx::work& tx) {
-                 return ListBody(service->repository().List(tx, auth.shop_id, f),
+                 return ListBody(tx, auth.shop_id, service->repository().List(tx, auth.shop_id, f),
                                  service->repository().Health(tx, auth.shop_id));
                };
                auto body = co_await deps.database.RunAsync(db::TxOptions::ReadOnly(), work);
@@ -103,7 +141,9 @@ void RegisterRecommendationRoutes(http::Router& router, const AuthDeps& deps, co
              WithSession(deps, [&deps, service](http::Request&, http::RequestContext& context,
                                                 const AuthenticatedShop& auth) -> boost::asio::awaitable<http::Response> {
                const std::string id = context.params["id"];
-               auto work = [service, &auth, &id](pqxx::work& tx) { return service->repository().Get(tx, auth.shop_id, id); };
+               auto work = [service, &auth, &id](pqxx::work& tx) {
+                 return RecommendationBody(tx, auth.shop_id, service->repository().Get(tx, auth.shop_id, id));
+               };
                auto found = co_await deps.database.RunAsync(db::TxOptions::ReadOnly(), work);
                co_return RecommendationResponse(found);
              }));
@@ -126,7 +166,7 @@ void RegisterRecommendationRoutes(http::Router& router, const AuthDeps& deps, co
                                                 const AuthenticatedShop& auth) -> boost::asio::awaitable<http::Response> {
                const std::string id = context.params["id"];
                auto work = [service, &auth, &id](pqxx::work& tx) {
-                 return service->repository().Dismiss(tx, auth.shop_id, id);
+                 return RecommendationBody(tx, auth.shop_id, service->repository().Dismiss(tx, auth.shop_id, id));
                };
                auto dismissed = co_await deps.database.RunAsync(work);
                co_return RecommendationResponse(dismissed);

@@ -460,8 +460,21 @@ std::string ShopPublicId(const std::string& conninfo, const std::string& shop) {
   return row.empty() ? "" : row[0][0].as<std::string>();
 }
 
+// Seconds since `started`, for the "ready in" line.
+double SecondsSince(std::chrono::steady_clock::time_point started) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+// The first screen answers: the printed admin URL (the simulator's page framing the app) and the app's own overview
+// page, which that frame loads, both 200.
+bool FirstScreenAnswers(const Config& config, const std::string& shop) {
+  const auto admin = shopify::HttpGet(DemoAdminUrl(config, shop));
+  const auto app = shopify::HttpGet(config.shopify_app_url + "/app?shop=" + shop + "&embedded=1");
+  return admin && admin->status == 200 && app && app->status == 200;
+}
+
 void InstallAndSync(const Config& config, const std::string& shop, const std::atomic<bool>& stopping,
-                    BackgroundProgram& storefront, const fs::path& var) {
+                    BackgroundProgram& storefront, const fs::path& var, std::chrono::steady_clock::time_point started) {
   const std::string& app_url = config.shopify_app_url;
   const std::string since = FormatRfc3339Millis(Clock::now() - 1s);
   if (!WaitUntilReady(app_url, stopping)) return;
@@ -493,6 +506,13 @@ void InstallAndSync(const Config& config, const std::string& shop, const std::at
     }
     if (const auto store = StartStorefront(storefront, config, shop, var); !store.empty()) {
       log::Info("demo storefront: the shop's product pages with pagelift's theme extension", {{"url", store}});
+    }
+    // Start to first screen (issue 7 asks for under two minutes on a fresh machine): measured up to the moment the
+    // printed URL answers, and printed so that a run (and tests/browser/demo.test.mjs) can quote it.
+    if (FirstScreenAnswers(config, shop)) {
+      std::cout << fmt::format("pagelift demo: ready in {:.1f} s (start to first screen)\n", SecondsSince(started));
+    } else {
+      std::cout << "pagelift demo: the admin page does not answer yet\n";
     }
     std::cout << "\n  Open " << DemoAdminUrl(config, shop) << "\n\n  (Ctrl-C stops pagelift, the simulator and "
               << "PostgreSQL; the next run reuses the data)\n"
@@ -531,6 +551,7 @@ Result<shopify_sim::SimulatorOptions> DemoSimulatorOptions(const Config& config)
 }  // namespace
 
 int RunDemo(Config config) {
+  const auto started = std::chrono::steady_clock::now();
   const fs::path var = fs::absolute("var");
   fs::create_directories(var);
   std::optional<PrivateCluster> cluster;
@@ -585,7 +606,9 @@ int RunDemo(Config config) {
   std::thread installer;
   if (simulator) {
     installer = std::thread(
-        [&config, &shop, &stopping, &storefront, &var] { InstallAndSync(config, shop, stopping, storefront, var); });
+        [&config, &shop, &stopping, &storefront, &var, started] {
+          InstallAndSync(config, shop, stopping, storefront, var, started);
+        });
   }
   const int rc = RunService(config, Mode::kServe);
   stopping = true;

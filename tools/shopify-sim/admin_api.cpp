@@ -276,6 +276,7 @@ OperationResult Simulator::Impl::RunOperation(Shop& shop, const std::string& nam
   if (name == "MediaForPatch") return MediaForPatch(shop, variables);
   if (name == "MetafieldsDelete") return MetafieldsDelete(shop, variables);
   if (name == "FileUpdate") return FileUpdate(shop, variables);
+  if (name == "MainThemeSettings") return MainThemeSettings(shop);
   return Fail(fmt::format("The simulator does not implement operation \"{}\" (see docs/simulator.md).", name),
               "UNKNOWN_OPERATION");
 }
@@ -691,6 +692,27 @@ OperationResult Simulator::Impl::AppMetafield(Shop& shop, const json::object& va
     }
   }
   result.data = {{"node", {{"id", owner_id}, {"metafield", std::move(found)}}}};
+  return result;
+}
+
+OperationResult Simulator::Impl::MainThemeSettings(Shop& shop) {
+  // settings_data.json as the theme editor saves it: a header comment, then "current" with the app embed block
+  // ("shopify://apps/{app handle}/blocks/{block handle}/{extension uuid}") and its "disabled" flag.
+  const json::object block{{"type", "shopify://apps/pagelift/blocks/app-embed/0b9d5c1e-7f0a-4c51-9d3e-5a7c2f1e8b42"},
+                           {"disabled", !shop.app_embed_enabled},
+                           {"settings", json::object{}}};
+  const json::object settings{
+      {"current", {{"colors_accent_1", "#121212"}, {"blocks", {{"14305391409573931425", block}}}}},
+      {"presets", {{"Default", {{"colors_accent_1", "#121212"}}}}}};
+  const std::string content =
+      "/*\n * IMPORTANT: The contents of this file are auto-generated.\n */\n" + json::serialize(settings);
+  json::object file{{"filename", "config/settings_data.json"}, {"body", {{"content", content}}}};
+  json::object theme{{"id", Gid("OnlineStoreTheme", shop.id)},
+                     {"name", "Dawn"},
+                     {"role", "MAIN"},
+                     {"files", {{"nodes", json::array{std::move(file)}}}}};
+  OperationResult result;
+  result.data = {{"themes", {{"nodes", json::array{std::move(theme)}}}}};
   return result;
 }
 

@@ -303,6 +303,15 @@ void Simulator::Impl::RegisterControlRoutes() {
                return Json(http::Status::accepted, {{"topic", topic}, {"payload", payload}});
              });
 
+  // {"app_embed_enabled": bool}: the merchant switches pagelift's app embed on or off in the published theme.
+  shop_route(http::Verb::post, "/_sim/shops/{shop}/theme", [](const http::Request& request, Shop& shop, const auto&) {
+    auto body = ObjectBody(request);
+    const auto* enabled = body ? body->if_contains("app_embed_enabled") : nullptr;
+    if (!enabled || !enabled->is_bool()) return BadRequest("{\"app_embed_enabled\": true|false} expected");
+    shop.app_embed_enabled = enabled->as_bool();
+    return Json(http::Status::ok, {{"app_embed_enabled", shop.app_embed_enabled}});
+  });
+
   shop_route(http::Verb::post, "/_sim/shops/{shop}/faults", [this](const http::Request& request, Shop& shop, const auto&) {
     auto body = ObjectBody(request);
     if (!body) return BadRequest("JSON object expected");

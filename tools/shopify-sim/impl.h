@@ -82,6 +82,9 @@ struct Shop {
   std::vector<BulkOperation> bulk_operations;
   std::optional<WebPixel> web_pixel;
   std::vector<Metafield> metafields;
+  // The published theme's app embed of this app (config/settings_data.json, MainThemeSettings): seeded on; tests turn
+  // it off with POST /_sim/shops/{shop}/theme.
+  bool app_embed_enabled = true;
   Faults faults;
   std::deque<boost::json::object> deliveries;  // webhook attempts, oldest first (capped)
   std::deque<boost::json::object> calls;       // Admin API calls, oldest first (capped)
@@ -161,6 +164,8 @@ class Simulator::Impl {
   // "$app" / "$app:suffix" → the app's reserved namespace ("app--{api_key}[--suffix]"); others unchanged.
   std::string ResolveNamespace(const std::string& name) const;
   OperationResult WebPixelCreate(Shop& shop, const boost::json::object& variables);
+  // themes(roles: [MAIN]) with its config/settings_data.json holding the app embed block.
+  OperationResult MainThemeSettings(Shop& shop);
   void FinishBulkOperation(const std::string& shop, std::int64_t id);
 
   // control_api.cpp

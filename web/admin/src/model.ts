@@ -29,6 +29,7 @@ export interface Recommendation {
   entity_type: string;
   entity_id: string;
   entity_title?: string;
+  product_title?: string | null;  // the product's title in the synced catalog (entity_type "product")
   expected_impact?: {metric: string; unit?: string; low: number; high: number; source?: string} | null;
   patch_payload?: unknown;
   created_at?: string;

@@ -42,7 +42,7 @@ function Health() {
         {top.length === 0
           ? <EmptyState heading="Nothing to fix right now"><p>The audit found no open problems. It runs again whenever products change.</p></EmptyState>
           : <ul class="List">{top.map((r) => (
-              <li key={r.id}><Link to="/app/recommendations">{titleOf(r)}</Link> <Badge tone={STATUS_TONE[r.severity]}>{humanize(r.severity)}</Badge>
+              <li key={r.id}><Link to="/app/recommendations">{titleOf(r)}</Link>{r.product_title && <span class="muted small"> · {r.product_title}</span>} <Badge tone={STATUS_TONE[r.severity]}>{humanize(r.severity)}</Badge>
                 <div class="small"><ImpactText r={r} /></div></li>))}</ul>}
       </Card>
     </>

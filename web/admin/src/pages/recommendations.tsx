@@ -198,7 +198,7 @@ export function RecommendationsPage() {
               <Badge tone={STATUS_TONE[r.status]}>{humanize(r.status)}</Badge>
             </div>
           </div>
-          <p class="muted small">{humanize(r.entity_type)}: {r.entity_title ?? r.entity_id}</p>
+          <p class="muted small">{humanize(r.entity_type)}: {r.product_title ?? r.entity_title ?? r.entity_id}</p>
           <p>{r.rationale}</p>
           <p><ImpactText r={r} /></p>
           {r.status === 'pending' && (
