@@ -38,7 +38,7 @@ struct Config {
   std::string shopify_api_key;                    // SHOPIFY_API_KEY
   std::vector<std::string> shopify_api_secrets;   // SHOPIFY_API_SECRET, comma-separated, newest first
   std::string shopify_app_url;                    // SHOPIFY_APP_URL
-  std::string shopify_scopes = "read_products,write_products,read_orders,write_pixels,read_customer_events";
+  std::string shopify_scopes = "read_products,write_products,read_orders,write_pixels,read_customer_events,read_themes";
   std::string shopify_api_version = "2026-10";    // SHOPIFY_API_VERSION
   std::optional<std::string> shopify_admin_base_url;  // SHOPIFY_ADMIN_BASE_URL (the simulator)
   std::optional<std::string> token_keys;          // PAGELIFT_TOKEN_KEYS (parsed by the crypto key ring)

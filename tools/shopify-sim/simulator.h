@@ -33,7 +33,7 @@ struct SimulatorOptions {
   std::vector<std::string> api_secrets = {"sim-api-secret"};  // the first signs; any is accepted as client_secret
   std::vector<std::string> redirect_urls;  // allowed redirect_uri values (a redirect_uri must start with one)
   std::string compliance_url;              // where compliance webhooks go ("" = nowhere)
-  std::string scopes = "read_products,write_products,read_orders,write_pixels,read_customer_events";
+  std::string scopes = "read_products,write_products,read_orders,write_pixels,read_customer_events,read_themes";
   std::string api_version = "2026-10";     // reported in X-Shopify-API-Version
 
   // The data.
