@@ -1,6 +1,7 @@
 // A stand-in for a shop's Shopify storefront, shared by the browser tests and the demo: product pages rendered from
 // the theme app extension (extensions/pagelift-theme: the app embed in <head>, every app block in the product
-// section) with liquidjs, the extension's assets, the AJAX cart (/cart/add.js, /cart/update.js, /cart.js; in memory,
+// section, a rendered block's schema stylesheet linked in <head>, texts from the default locale) with liquidjs, the
+// extension's assets, the AJAX cart (/cart/add.js, /cart/update.js, /cart.js; in memory,
 // `cart` cookie), and Shopify's app proxy: /apps/pagelift/* is forwarded to {app}/proxy/* with the signed query
 // Shopify adds (shop, logged_in_customer_id, path_prefix, timestamp, signature; ../shared/spec/shopify-platform.md,
 // "App proxy").
