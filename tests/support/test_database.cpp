@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/crypto.h"
+#include "db/database.h"
 #include "db/migrations.h"
 #include "support/pg_cluster.h"
 
@@ -102,6 +103,31 @@ TestDatabase::~TestDatabase() {
   } catch (const std::exception&) {
     // A leftover t_* database is harmless; the cluster is throw-away.
   }
+}
+
+namespace {
+
+std::string InsertBareShop(pqxx::work& tx, const std::string& domain, const std::string& public_id) {
+  return tx
+      .exec_params1(
+          "INSERT INTO shops (domain, public_id, access_token_enc) VALUES ($1, $2, '\\x00') "
+          "RETURNING id::text",
+          domain, public_id)[0]
+      .as<std::string>();
+}
+
+}  // namespace
+
+std::string InsertBareShop(db::Database& database, const std::string& domain, const std::string& public_id) {
+  return database.Run([&](pqxx::work& tx) { return InsertBareShop(tx, domain, public_id); });
+}
+
+std::string InsertBareShop(const std::string& conninfo, const std::string& domain, const std::string& public_id) {
+  pqxx::connection connection(conninfo);
+  pqxx::work tx(connection);
+  std::string id = InsertBareShop(tx, domain, public_id);
+  tx.commit();
+  return id;
 }
 
 }  // namespace pagelift::testing

@@ -6,6 +6,10 @@
 
 #include <string>
 
+namespace pagelift::db {
+class Database;
+}
+
 namespace pagelift::testing {
 
 class TestDatabase {
@@ -34,5 +38,10 @@ class TestDatabase {
   std::string name_;
   std::string conninfo_;
 };
+
+// Inserts a shops row with a placeholder token (for routes that never call Shopify: collection, the SDK, the app
+// proxy) and returns its id; through the pool, or on a connection of its own to `conninfo`.
+std::string InsertBareShop(db::Database& database, const std::string& domain, const std::string& public_id);
+std::string InsertBareShop(const std::string& conninfo, const std::string& domain, const std::string& public_id);
 
 }  // namespace pagelift::testing

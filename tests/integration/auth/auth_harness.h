@@ -36,8 +36,10 @@
 #include "shopify/token_cipher.h"
 #include "shopify/token_store.h"
 #include "shopify/webhooks.h"
+#include "support/admin_session.h"
 #include "support/http_client.h"
 #include "support/test_database.h"
+#include "support/test_server.h"
 
 namespace pagelift::testing {
 
@@ -45,15 +47,13 @@ namespace json = boost::json;
 
 inline constexpr const char* kSecret = "hush";
 inline constexpr const char* kApiKey = "test-key";
-inline constexpr const char* kKeysV1 = "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-
-inline TimePoint NowMicros() { return std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()); }
+inline constexpr const char* kKeysV1 = kTestTokenKeys;
 
 // Shopify's token endpoint, as far as pagelift uses it. Access tokens are "access-<n>", refresh tokens "refresh-<n>".
 class FakeTokenEndpoint {
  public:
   FakeTokenEndpoint() {
-    router_.Add(http::Verb::post, "/{shop}/admin/oauth/access_token",
+    server_.router().Add(http::Verb::post, "/{shop}/admin/oauth/access_token",
                 [this](http::Request& request, http::RequestContext& context) -> boost::asio::awaitable<http::Response> {
                   const std::string shop = context.params["shop"];
                   auto body = json::parse(request.body()).as_object();
@@ -85,15 +85,11 @@ class FakeTokenEndpoint {
                                                                   {"refresh_token", "refresh-" + std::to_string(n)},
                                                                   {"refresh_token_expires_in", 7776000}});
                 });
-    http::ServerOptions options;
-    options.port = 0;
-    options.io_threads = 2;
-    server_.emplace(std::move(options), router_, metrics_);
-    server_->Start();
+    server_.Start();
   }
-  ~FakeTokenEndpoint() { server_->Shutdown(std::chrono::seconds(1)); }
+  ~FakeTokenEndpoint() { server_.Shutdown(); }  // before the counters its handler writes go
 
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
   int calls(const std::string& grant) {
     std::lock_guard lock(mutex_);
     return calls_[grant];
@@ -107,9 +103,7 @@ class FakeTokenEndpoint {
   long long expires_in_ = 3600;
 
  private:
-  http::Router router_;
-  http::Metrics metrics_;
-  std::optional<http::Server> server_;
+  TestServer server_;
   std::mutex mutex_;
   std::map<std::string, int> calls_;
   json::object last_body_;
@@ -120,13 +114,9 @@ class AuthHarness : public ::testing::Test {
  protected:
   AuthHarness()
       : database_(db_.conninfo(), 4),
-        keys_(*crypto::KeyRing::Parse(kKeysV1)),
-        auth_deps_{database_, app_, keys_, {}},
+        admin_(database_, TestApp(kApiKey, kSecret)),
         webhook_deps_{database_, secrets_, {}} {
-    app_.api_key = kApiKey;
-    app_.secrets = {kSecret};
     app_.scopes = "read_products,write_products";
-    app_.api_version = "2026-10";
     app_.admin_base_url = shopify_.base_url();
     shopify::RegisterWebhookJob(registry_, dispatcher_, database_);
     shopify::RegisterComplianceHandlers(dispatcher_, database_);
@@ -134,30 +124,24 @@ class AuthHarness : public ::testing::Test {
       return {};
     });
     queue_.emplace(database_, registry_);
-    api::RegisterAuthRoutes(router_, auth_deps_);
-    api::RegisterWebhookRoutes(router_, webhook_deps_);
-    api::RegisterShopRoutes(router_, auth_deps_);
-    api::RegisterSyncRoutes(router_, auth_deps_);
-    http::ServerOptions options;
-    options.port = 0;
-    options.io_threads = 2;
-    server_.emplace(std::move(options), router_, metrics_);
-    server_->Start();
+    api::RegisterAuthRoutes(server_.router(), admin_.deps());
+    api::RegisterWebhookRoutes(server_.router(), webhook_deps_);
+    api::RegisterShopRoutes(server_.router(), admin_.deps());
+    api::RegisterSyncRoutes(server_.router(), admin_.deps());
+    server_.Start();
     app_.app_url = "http://127.0.0.1:" + std::to_string(server_->port());
   }
   ~AuthHarness() override {
-    server_->Shutdown(std::chrono::seconds(2));
+    server_.Shutdown();
     queue_.reset();
   }
 
   HttpResult Get(const std::string& target, const std::map<std::string, std::string>& headers = {}) {
-    HttpClient client(server_->port());
-    return client.Get(target, headers);
+    return server_.Get(target, headers);
   }
   HttpResult Send(const std::string& method, const std::string& target, const std::string& body,
                   const std::map<std::string, std::string>& headers) {
-    HttpClient client(server_->port());
-    return client.Request(method, target, body, headers);
+    return server_.Request(method, target, body, headers);
   }
 
   // A webhook as Shopify sends it; `overrides` replace (or, with an empty value, drop) headers.
@@ -207,33 +191,25 @@ class AuthHarness : public ::testing::Test {
     tokens.expires_in = expires_in;
     tokens.refresh_token = "refresh-direct";
     tokens.refresh_token_expires_in = std::chrono::seconds(7776000);
-    return database_.Run([&](pqxx::work& tx) {
-      return shopify::InstallShop(tx, keys_, domain, tokens, NowMicros()).shop;
-    });
+    return admin_.Install(domain, tokens);
   }
 
   std::string SessionToken(const std::string& shop, const std::string& secret = kSecret) {
-    shopify::SessionTokenClaims claims;
-    claims.shop = shop;
-    claims.api_key = kApiKey;
-    claims.issued_at = Clock::now();
-    return shopify::SignSessionToken(shopify::MakeSessionTokenClaims(claims), secret);
+    return admin_.SessionToken(shop, secret);
   }
 
   FakeTokenEndpoint shopify_;
   TestDatabase db_;
   db::Database database_;
-  crypto::KeyRing keys_;
-  shopify::AppCredentials app_;
+  AdminSession admin_;
+  shopify::AppCredentials& app_ = admin_.app();
+  const crypto::KeyRing& keys_ = admin_.keys();
   std::vector<std::string> secrets_{kSecret};
-  api::AuthDeps auth_deps_;
   api::WebhookRouteDeps webhook_deps_;
   jobs::JobRegistry registry_;
   shopify::WebhookDispatcher dispatcher_;
   std::optional<jobs::JobQueue> queue_;
-  http::Router router_;
-  http::Metrics metrics_;
-  std::optional<http::Server> server_;
+  TestServer server_;
 };
 
 }  // namespace pagelift::testing

@@ -18,9 +18,9 @@
 #include "collect/collector.h"
 #include "core/time.h"
 #include "db/database.h"
-#include "http/metrics.h"
-#include "http/server.h"
 #include "support/http_client.h"
+#include "support/test_database.h"
+#include "support/test_server.h"
 
 namespace pagelift::testing {
 
@@ -44,13 +44,7 @@ inline std::optional<Error> TranslateUnavailable(std::exception_ptr failure) {
 
 // An installed shop with public id kShopPublicId; returns its shops.id.
 inline std::string InsertShop(db::Database& database) {
-  return database.Run([](pqxx::work& tx) {
-    return tx
-        .exec_params("INSERT INTO shops (domain, public_id, access_token_enc) VALUES ('a.myshopify.com', $1, '\\x00') "
-                     "RETURNING id",
-                     kShopPublicId)[0][0]
-        .as<std::string>();
-  });
+  return InsertBareShop(database, "a.myshopify.com", kShopPublicId);
 }
 
 inline json::object Event(const std::string& id, const std::string& type = "page_view",
@@ -89,27 +83,22 @@ class CollectHarness {
   // (Re)creates the collector with `options` behind a fresh server.
   void StartServer(const collect::CollectorOptions& options) {
     StopServer();
-    router_ = http::Router{};
+    server_.Reset();
     collector_.emplace(database_, options);
-    api::RegisterCollectRoutes(router_, *collector_);
+    api::RegisterCollectRoutes(server_.router(), *collector_);
     http::ServerOptions server_options;
-    server_options.port = 0;
-    server_options.io_threads = 2;
     server_options.translate_exception = TranslateUnavailable;
-    server_.emplace(std::move(server_options), router_, metrics_);
-    server_->Start();
+    server_.Start(std::move(server_options));
   }
 
   void StopServer() {
-    if (server_) server_->Shutdown(std::chrono::seconds(2));
-    server_.reset();
+    server_.Shutdown();
     if (collector_) collector_->Stop();
     collector_.reset();
   }
 
   HttpResult Post(const std::string& body, std::map<std::string, std::string> headers = {{"Content-Type", kJson}}) {
-    HttpClient client(server_->port());
-    return client.Request("POST", "/v1/collect", body, headers);
+    return server_.Request("POST", "/v1/collect", body, headers);
   }
 
   std::future<HttpResult> PostAsync(std::string body) {
@@ -147,9 +136,7 @@ class CollectHarness {
  protected:
   db::Database database_;
   std::optional<collect::Collector> collector_;
-  http::Router router_;
-  http::Metrics metrics_;
-  std::optional<http::Server> server_;
+  TestServer server_;
 };
 
 }  // namespace pagelift::testing

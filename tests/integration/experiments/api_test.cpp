@@ -5,20 +5,15 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <optional>
 #include <string>
 
 #include "api/experiments.h"
-#include "api/session.h"
-#include "core/crypto.h"
 #include "db/database.h"
 #include "experiments/repository.h"
-#include "http/metrics.h"
-#include "http/server.h"
-#include "shopify/oauth.h"
-#include "shopify/session_token.h"
+#include "support/admin_session.h"
 #include "support/http_client.h"
 #include "support/test_database.h"
+#include "support/test_server.h"
 
 namespace pagelift::testing {
 namespace {
@@ -40,47 +35,20 @@ class ExperimentsApiTest : public ::testing::Test {
  protected:
   ExperimentsApiTest()
       : database_(test_database_.conninfo(), 4),
-        keys_(*crypto::KeyRing::Parse("k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")),
-        deps_{database_, app_, keys_, {}},
+        admin_(database_, TestApp(kApiKeyName, kApiSecret)),
         repository_(database_) {
-    app_.api_key = kApiKeyName;
-    app_.secrets = {kApiSecret};
-    app_.api_version = "2026-10";
-    for (const char* shop : {kShopA, kShopB}) {
-      shopify::ShopTokens tokens;
-      tokens.access_token = "offline-token";
-      tokens.scope = "read_products";
-      database_.Run([&](pqxx::work& tx) {
-        shopify::InstallShop(tx, keys_, shop, tokens, std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()));
-      });
-    }
-    api::RegisterExperimentRoutes(router_, deps_, repository_);
-    http::ServerOptions options;
-    options.port = 0;
-    options.io_threads = 2;
-    server_.emplace(std::move(options), router_, metrics_);
-    server_->Start();
+    for (const char* shop : {kShopA, kShopB}) admin_.Install(shop);
+    api::RegisterExperimentRoutes(server_.router(), admin_.deps(), repository_);
+    server_.Start();
   }
   ~ExperimentsApiTest() override {
-    server_->Shutdown(std::chrono::seconds(2));
-    server_.reset();
+    server_.Shutdown();
     database_.Shutdown();
-  }
-
-  static std::string Token(const std::string& shop) {
-    shopify::SessionTokenClaims claims;
-    claims.shop = shop;
-    claims.api_key = kApiKeyName;
-    claims.issued_at = Clock::now();
-    return shopify::SignSessionToken(shopify::MakeSessionTokenClaims(claims), kApiSecret);
   }
 
   HttpResult Call(const std::string& shop, const std::string& method, const std::string& target,
                   const std::string& body = "") {
-    std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + Token(shop)}};
-    if (!body.empty()) headers["Content-Type"] = "application/json";
-    HttpClient client(server_->port());
-    return client.Request(method, target, body, headers);
+    return admin_.Call(server_.port(), shop, method, target, body);
   }
 
   // Creates a draft for `shop` and returns its id.
@@ -107,13 +75,9 @@ class ExperimentsApiTest : public ::testing::Test {
 
   TestDatabase test_database_;
   db::Database database_;
-  crypto::KeyRing keys_;
-  shopify::AppCredentials app_;
-  api::AuthDeps deps_;
+  AdminSession admin_;
   experiments::Repository repository_;
-  http::Router router_;
-  http::Metrics metrics_;
-  std::optional<http::Server> server_;
+  TestServer server_;
 };
 
 TEST_F(ExperimentsApiTest, EveryRouteWorksOverHttp) {
@@ -259,8 +223,7 @@ TEST_F(ExperimentsApiTest, AShopsTokenNeverReachesAnotherShopsExperiments) {
             "draft");
 
   // Without a session token nothing is answered at all.
-  HttpClient client(server_->port());
-  EXPECT_EQ(client.Get("/api/experiments/" + id_b).status, 401);
+  EXPECT_EQ(server_.Get("/api/experiments/" + id_b).status, 401);
 }
 
 }  // namespace

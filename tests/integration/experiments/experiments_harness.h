@@ -15,10 +15,9 @@
 #include "experiments/lifecycle.h"
 #include "experiments/repository.h"
 #include "experiments/sdk_document.h"
-#include "http/metrics.h"
-#include "http/server.h"
 #include "support/http_client.h"
 #include "support/test_database.h"
+#include "support/test_server.h"
 
 namespace pagelift::testing {
 
@@ -28,18 +27,12 @@ inline constexpr const char* kPublicId = "shopexperiments01";
 
 class ExperimentsFixture : public ::testing::Test {
  protected:
-  ExperimentsFixture() : database_(test_database_.conninfo(), 4), repository_(database_) {
-    shop_id_ = database_.Run([](pqxx::work& tx) {
-      return tx
-          .exec_params("INSERT INTO shops (domain, public_id, access_token_enc) VALUES ('e.myshopify.com', $1, "
-                       "'\\x00') RETURNING id::text",
-                       kPublicId)[0][0]
-          .as<std::string>();
-    });
-  }
+  ExperimentsFixture()
+      : database_(test_database_.conninfo(), 4),
+        repository_(database_),
+        shop_id_(InsertBareShop(database_, "e.myshopify.com", kPublicId)) {}
   ~ExperimentsFixture() override {
-    if (server_) server_->Shutdown(std::chrono::seconds(2));
-    server_.reset();
+    server_.Shutdown();
     if (cache_) cache_->Stop();
     cache_.reset();
     database_.Shutdown();
@@ -63,25 +56,19 @@ class ExperimentsFixture : public ::testing::Test {
   void StartServer() {
     cache_.emplace(database_, repository_);
     cache_->Start();
-    api::RegisterSdkRoutes(router_, database_, *cache_);
-    api::RegisterAssignRoutes(router_, database_, repository_);
-    http::ServerOptions options;
-    options.port = 0;
-    options.io_threads = 2;
-    server_.emplace(std::move(options), router_, metrics_);
-    server_->Start();
+    api::RegisterSdkRoutes(server_.router(), database_, *cache_);
+    api::RegisterAssignRoutes(server_.router(), database_, repository_);
+    server_.Start();
     for (int i = 0; i < 500 && !cache_->Listening(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ASSERT_TRUE(cache_->Listening());
   }
 
   HttpResult Get(const std::string& target, const std::map<std::string, std::string>& headers = {}) {
-    HttpClient client(server_->port());
-    return client.Get(target, headers);
+    return server_.Get(target, headers);
   }
 
   HttpResult Post(const std::string& target, const json::value& body) {
-    HttpClient client(server_->port());
-    return client.Request("POST", target, json::serialize(body), {{"Content-Type", "application/json"}});
+    return server_.Request("POST", target, json::serialize(body), {{"Content-Type", "application/json"}});
   }
 
   // Runs SQL on a connection of its own (not the pool): a change made by "another server".
@@ -97,9 +84,7 @@ class ExperimentsFixture : public ::testing::Test {
   experiments::Repository repository_;
   std::string shop_id_;
   std::optional<experiments::SdkDocumentCache> cache_;
-  http::Router router_;
-  http::Metrics metrics_;
-  std::optional<http::Server> server_;
+  TestServer server_;
 };
 
 }  // namespace pagelift::testing

@@ -12,20 +12,18 @@
 #include <string>
 
 #include "api/patches.h"
-#include "api/session.h"
-#include "core/crypto.h"
 #include "db/database.h"
 #include "experiments/repository.h"
-#include "http/metrics.h"
-#include "http/server.h"
 #include "recommend/autopilot.h"
 #include "recommend/patches.h"
 #include "shopify-sim/simulator.h"
 #include "shopify/admin_client.h"
 #include "shopify/oauth.h"
 #include "shopify/token_store.h"
+#include "support/admin_session.h"
 #include "support/http_client.h"
 #include "support/test_database.h"
+#include "support/test_server.h"
 
 namespace pagelift::testing {
 
@@ -33,7 +31,6 @@ namespace json = boost::json;
 
 inline constexpr const char* kShopA = "patch-a.myshopify.com";
 inline constexpr const char* kShopB = "patch-b.myshopify.com";
-inline constexpr const char* kTokenKeys = "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 class PatchesHarness : public ::testing::Test {
  protected:
@@ -52,32 +49,24 @@ class PatchesHarness : public ::testing::Test {
 
   PatchesHarness()
       : database_(test_database_.conninfo(), 6),
-        keys_(*crypto::KeyRing::Parse(kTokenKeys)),
-        app_(App()),
-        auth_deps_{database_, app_, keys_, {}},
-        tokens_(database_, keys_, app_),
+        admin_(database_, App()),
+        tokens_(database_, admin_.keys(), admin_.app()),
         client_(shopify::MakeCurlTransport(), shopify::TokenProviderFor(tokens_), ClientOptions()),
         patches_(database_, client_),
         experiments_(database_),
         autopilot_(database_, patches_, experiments_) {
-    api::RegisterPatchRoutes(router_, auth_deps_, patches_);
-    http::ServerOptions options;
-    options.port = 0;
-    options.io_threads = 2;
-    server_.emplace(std::move(options), router_, metrics_);
-    server_->Start();
+    api::RegisterPatchRoutes(server_.router(), admin_.deps(), patches_);
+    server_.Start();
   }
   ~PatchesHarness() override {
-    server_->Shutdown(std::chrono::seconds(2));
+    server_.Shutdown();
     database_.Shutdown();
   }
 
+  // The simulator's app (it signs session tokens with this secret and exchanges them for offline tokens).
   static shopify::AppCredentials App() {
-    shopify::AppCredentials app;
-    app.api_key = "sim-api-key";
-    app.secrets = {"sim-api-secret"};
+    shopify::AppCredentials app = TestApp("sim-api-key", "sim-api-secret");
     app.scopes = "read_products,write_products";
-    app.api_version = "2026-10";
     app.admin_base_url = sim_->base_url();
     return app;
   }
@@ -148,11 +137,7 @@ class PatchesHarness : public ::testing::Test {
     return std::string(json::parse(issued.body).at("token").as_string());
   }
   HttpResult Call(const std::string& shop, const std::string& method, const std::string& target) {
-    HttpClient client(server_->port());
-    std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + SessionToken(shop)}};
-    if (method == "GET") return client.Get(target, headers);
-    headers["Content-Type"] = "application/json";
-    return client.Request(method, target, "", headers);
+    return AuthorisedRequest(server_.port(), SessionToken(shop), method, target);
   }
   static json::object Body(const HttpResult& result) { return json::parse(result.body).as_object(); }
 
@@ -203,17 +188,13 @@ class PatchesHarness : public ::testing::Test {
   int seeded_ = 0;
   TestDatabase test_database_;
   db::Database database_;
-  crypto::KeyRing keys_;
-  shopify::AppCredentials app_;
-  api::AuthDeps auth_deps_;
+  AdminSession admin_;
   shopify::TokenStore tokens_;
   shopify::AdminClient client_;
   recommend::PatchService patches_;
   experiments::Repository experiments_;
   recommend::Autopilot autopilot_;
-  http::Router router_;
-  http::Metrics metrics_;
-  std::optional<http::Server> server_;
+  TestServer server_;
 };
 
 inline shopify_sim::Simulator* PatchesHarness::sim_ = nullptr;

@@ -15,7 +15,9 @@
 #include "experiments/sdk_document.h"
 #include "integration/collect/collect_harness.h"
 #include "shopify/signatures.h"
+#include "support/admin_session.h"
 #include "support/test_database.h"
+#include "support/test_server.h"
 
 namespace pagelift::testing {
 namespace {
@@ -24,13 +26,9 @@ constexpr const char* kSecret = "proxy-secret-new";
 constexpr const char* kOldSecret = "proxy-secret-old";
 constexpr const char* kShopDomain = "a.myshopify.com";  // InsertShop's domain
 
-std::string Now(std::chrono::seconds offset = std::chrono::seconds(0)) {
-  const auto t = std::chrono::system_clock::now() + offset;
-  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
-}
-
-shopify::QueryParams ProxyParams(const std::string& shop = kShopDomain, const std::string& timestamp = Now()) {
-  return {{"shop", shop}, {"logged_in_customer_id", ""}, {"path_prefix", "/apps/pagelift"}, {"timestamp", timestamp}};
+shopify::QueryParams ProxyParams(const std::string& shop = kShopDomain,
+                                 std::chrono::seconds timestamp_offset = std::chrono::seconds(0)) {
+  return AppProxyParams(shop, timestamp_offset);
 }
 
 class ProxyRouteTest : public ::testing::Test {
@@ -40,30 +38,26 @@ class ProxyRouteTest : public ::testing::Test {
 
   void SetUp() override {
     InsertShop(database_);
-    database_.Run([](pqxx::work& tx) {
-      tx.exec("INSERT INTO shops (domain, public_id, access_token_enc) VALUES ('b.myshopify.com', 'otherpublic001', "
-              "'\\x00')");
-    });
+    InsertBareShop(database_, "b.myshopify.com", "otherpublic001");
     collector_.emplace(database_);
-    api::RegisterCollectRoutes(router_, *collector_);
-    api::RegisterProxyRoutes(router_, database_, *collector_, sdk_cache_, repository_, {kSecret, kOldSecret});
+    api::RegisterCollectRoutes(server_.router(), *collector_);
+    api::RegisterProxyRoutes(server_.router(), database_, *collector_, sdk_cache_, repository_, {kSecret, kOldSecret});
     http::ServerOptions options;
-    options.port = 0;
-    options.io_threads = 2;
     options.translate_exception = TranslateUnavailable;
-    server_.emplace(std::move(options), router_, metrics_);
-    server_->Start();
+    server_.Start(std::move(options));
   }
 
   void TearDown() override {
-    server_->Shutdown(std::chrono::seconds(2));
+    server_.Shutdown();
     collector_->Stop();
   }
 
+  // What the app proxy forwards: the storefront's body as text/plain, the signed query after `path`.
+  HttpResult PostSigned(const std::string& path, const std::string& query, const std::string& body) {
+    return server_.Request("POST", path + (query.empty() ? "" : "?" + query), body, {{"Content-Type", "text/plain"}});
+  }
   HttpResult PostProxy(const std::string& query, const std::string& body) {
-    HttpClient client(server_->port());
-    return client.Request("POST", "/proxy/v1/collect" + (query.empty() ? "" : "?" + query), body,
-                          {{"Content-Type", "text/plain"}});
+    return PostSigned("/proxy/v1/collect", query, body);
   }
 
   long long Count(const std::string& sql) {
@@ -71,14 +65,11 @@ class ProxyRouteTest : public ::testing::Test {
   }
 
   HttpResult PostAssign(const std::string& query, const std::string& body) {
-    HttpClient client(server_->port());
-    return client.Request("POST", "/proxy/v1/assign" + (query.empty() ? "" : "?" + query), body,
-                          {{"Content-Type", "text/plain"}});
+    return PostSigned("/proxy/v1/assign", query, body);
   }
 
   HttpResult GetProxy(const std::string& path, const std::string& query) {
-    HttpClient client(server_->port());
-    return client.Get(path + (query.empty() ? "" : "?" + query));
+    return server_.Get(path + (query.empty() ? "" : "?" + query));
   }
 
   TestDatabase tdb_;
@@ -86,9 +77,7 @@ class ProxyRouteTest : public ::testing::Test {
   experiments::Repository repository_;
   experiments::SdkDocumentCache sdk_cache_;
   std::optional<collect::Collector> collector_;
-  http::Router router_;
-  http::Metrics metrics_;
-  std::optional<http::Server> server_;
+  TestServer server_;
 };
 
 TEST_F(ProxyRouteTest, SignedRequestStoresTheBatchForTheQuerysShop) {
@@ -144,12 +133,10 @@ TEST_F(ProxyRouteTest, TamperedOrWronglyKeyedRequestIs401) {
 }
 
 TEST_F(ProxyRouteTest, StaleTimestampIs401) {
-  const auto stale = PostProxy(shopify::SignAppProxyQuery(ProxyParams(kShopDomain, Now(-std::chrono::minutes(10))),
-                                                          kSecret),
+  const auto stale = PostProxy(shopify::SignAppProxyQuery(ProxyParams(kShopDomain, -std::chrono::minutes(10)), kSecret),
                                Body(Events(1, 1)));
   EXPECT_EQ(stale.status, 401) << stale.body;
-  const auto future = PostProxy(shopify::SignAppProxyQuery(ProxyParams(kShopDomain, Now(std::chrono::minutes(10))),
-                                                           kSecret),
+  const auto future = PostProxy(shopify::SignAppProxyQuery(ProxyParams(kShopDomain, std::chrono::minutes(10)), kSecret),
                                 Body(Events(2, 1)));
   EXPECT_EQ(future.status, 401) << future.body;
   EXPECT_EQ(Count("SELECT count(*) FROM events"), 0);

@@ -9,17 +9,13 @@
 #include <string>
 
 #include "api/recommendations.h"
-#include "api/session.h"
-#include "core/crypto.h"
 #include "db/database.h"
-#include "http/metrics.h"
-#include "http/server.h"
 #include "recommend/audit_service.h"
 #include "shopify/catalog_repository.h"
-#include "shopify/oauth.h"
-#include "shopify/session_token.h"
+#include "support/admin_session.h"
 #include "support/http_client.h"
 #include "support/test_database.h"
+#include "support/test_server.h"
 
 namespace pagelift::testing {
 namespace {
@@ -54,34 +50,14 @@ class RecommendTest : public ::testing::Test {
  protected:
   RecommendTest()
       : database_(test_database_.conninfo(), 4),
-        keys_(*crypto::KeyRing::Parse("k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")),
-        deps_{database_, app_, keys_, {}},
+        admin_(database_, TestApp(kApiKeyName, kApiSecret)),
         catalog_(database_),
-        audit_(database_, kApiKeyName) {
-    app_.api_key = kApiKeyName;
-    app_.secrets = {kApiSecret};
-    app_.api_version = "2026-10";
-    for (const char* shop : {kShopA, kShopB}) {
-      shopify::ShopTokens tokens;
-      tokens.access_token = "offline-token";
-      tokens.scope = "read_products";
-      database_.Run([&](pqxx::work& tx) {
-        shopify::InstallShop(tx, keys_, shop, tokens, std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()));
-      });
-    }
-    shop_a_ = ShopId(kShopA);
-    shop_b_ = ShopId(kShopB);
-  }
+        audit_(database_, kApiKeyName),
+        shop_a_(admin_.Install(kShopA).id),
+        shop_b_(admin_.Install(kShopB).id) {}
   ~RecommendTest() override {
-    if (server_) server_->Shutdown(std::chrono::seconds(2));
-    server_.reset();
+    server_.Shutdown();
     database_.Shutdown();
-  }
-
-  std::string ShopId(const std::string& domain) {
-    return database_.Run([&](pqxx::work& tx) {
-      return tx.exec_params("SELECT id::text FROM shops WHERE domain = $1", domain)[0][0].as<std::string>();
-    });
   }
 
   void Put(const std::string& shop_id, json::object data) {
@@ -123,25 +99,12 @@ class RecommendTest : public ::testing::Test {
   }
 
   void StartServer() {
-    api::RegisterRecommendationRoutes(router_, deps_, audit_);
-    http::ServerOptions options;
-    options.port = 0;
-    options.io_threads = 2;
-    server_.emplace(std::move(options), router_, metrics_);
-    server_->Start();
-  }
-
-  static std::string Token(const std::string& shop) {
-    shopify::SessionTokenClaims claims;
-    claims.shop = shop;
-    claims.api_key = kApiKeyName;
-    claims.issued_at = Clock::now();
-    return shopify::SignSessionToken(shopify::MakeSessionTokenClaims(claims), kApiSecret);
+    api::RegisterRecommendationRoutes(server_.router(), admin_.deps(), audit_);
+    server_.Start();
   }
 
   HttpResult Call(const std::string& shop, const std::string& method, const std::string& target) {
-    HttpClient client(server_->port());
-    return client.Request(method, target, "", {{"Authorization", "Bearer " + Token(shop)}});
+    return admin_.Call(server_.port(), shop, method, target);
   }
 
   std::string StoredRow(const std::string& id) {
@@ -153,20 +116,23 @@ class RecommendTest : public ::testing::Test {
 
   TestDatabase test_database_;
   db::Database database_;
-  crypto::KeyRing keys_;
-  shopify::AppCredentials app_;
-  api::AuthDeps deps_;
+  AdminSession admin_;
   shopify::CatalogRepository catalog_;
   recommend::AuditService audit_;
   std::string shop_a_;
   std::string shop_b_;
-  http::Router router_;
-  http::Metrics metrics_;
-  std::optional<http::Server> server_;
+  TestServer server_;
 };
 
 constexpr const char* kP1 = "gid://shopify/Product/1";
 constexpr const char* kP2 = "gid://shopify/Product/2";
+
+// kP1 after the merchant gave it an SEO title (a later updatedAt): the fix for seo.title_missing.
+json::object CrewTeeWithSeoTitle() {
+  auto fixed = Product(kP1, "Crew Tee", "2026-11-02T00:00:00Z");
+  fixed["seo"].as_object()["title"] = "Crew Tee | Northwind";
+  return fixed;
+}
 
 TEST_F(RecommendTest, AuditCreatesPendingRowsAndReauditKeepsThem) {
   Put(shop_a_, Product(kP1, "Crew Tee", "2026-11-01T00:00:00Z"));
@@ -191,9 +157,7 @@ TEST_F(RecommendTest, FixedProblemIsResolvedAndComesBackAsTheSameRow) {
   Put(shop_a_, Product(kP1, "Crew Tee", "2026-11-01T00:00:00Z"));
   Audit(shop_a_);
   const auto before = RowOf(shop_a_, kP1, "seo.title_missing");
-  auto fixed = Product(kP1, "Crew Tee", "2026-11-02T00:00:00Z");
-  fixed["seo"].as_object()["title"] = "Crew Tee | Northwind";
-  Put(shop_a_, fixed);
+  Put(shop_a_, CrewTeeWithSeoTitle());
   const auto summary = Audit(shop_a_);
   EXPECT_EQ(summary.changes.resolved, 1);
   EXPECT_EQ(RowOf(shop_a_, kP1, "seo.title_missing")->status, "resolved");
@@ -250,9 +214,7 @@ TEST_F(RecommendTest, DismissingAResolvedRecommendationIsAConflict) {
   Put(shop_a_, Product(kP1, "Crew Tee", "2026-11-01T00:00:00Z"));
   Audit(shop_a_);
   const auto row = RowOf(shop_a_, kP1, "seo.title_missing");
-  auto fixed = Product(kP1, "Crew Tee", "2026-11-02T00:00:00Z");
-  fixed["seo"].as_object()["title"] = "Crew Tee | Northwind";
-  Put(shop_a_, fixed);
+  Put(shop_a_, CrewTeeWithSeoTitle());
   Audit(shop_a_);
   auto dismissed = database_.Run([&](pqxx::work& tx) { return audit_.repository().Dismiss(tx, shop_a_, row->id); });
   ASSERT_FALSE(dismissed);
@@ -310,8 +272,7 @@ TEST_F(RecommendTest, ApiRejectsBadInputWithTheField) {
   }
   EXPECT_EQ(Call(kShopA, "GET", "/api/recommendations/not-a-uuid").status, 404);
   EXPECT_EQ(Call(kShopA, "POST", "/api/recommendations/not-a-uuid/dismiss").status, 404);
-  HttpClient client(server_->port());
-  EXPECT_EQ(client.Request("GET", "/api/recommendations", "").status, 401);  // no session token
+  EXPECT_EQ(server_.Request("GET", "/api/recommendations", "").status, 401);  // no session token
 }
 
 TEST_F(RecommendTest, CrossShopTokensNeverReachAnotherShopsRecommendations) {
