@@ -10,22 +10,22 @@
 #include "api/assign.h"
 #include "api/collect.h"
 #include "api/sdk.h"
+#include "db/statement.h"
 #include "http/responses.h"
 #include "shopify/signatures.h"
 
 namespace pagelift::api {
 namespace {
 
-constexpr const char* kFindPublicId = "proxy_find_shop_public_id";
-
 // The verified shop domain → its public id (what the collector and the SDK documents are keyed by), remembered for a
 // minute so that a busy storefront costs one lookup per minute, not one per batch. Unknown domains are re-checked
 // after a few seconds (a shop that has just installed).
 class ShopDirectory {
  public:
-  explicit ShopDirectory(db::Database& database) : database_(database) {
-    database_.Prepare(kFindPublicId, "SELECT public_id FROM shops WHERE domain = $1 AND uninstalled_at IS NULL");
-  }
+  explicit ShopDirectory(db::Database& database)
+      : database_(database),
+        find_public_id_(database, "proxy_find_shop_public_id",
+                        "SELECT public_id FROM shops WHERE domain = $1 AND uninstalled_at IS NULL") {}
 
   boost::asio::awaitable<std::optional<std::string>> PublicId(const std::string& domain) {
     const auto now = std::chrono::steady_clock::now();
@@ -33,12 +33,13 @@ class ShopDirectory {
       std::lock_guard lock(mutex_);
       if (auto it = cache_.find(domain); it != cache_.end() && it->second.expires > now) co_return it->second.public_id;
     }
-    auto public_id = co_await database_.RunAsync(
-        db::TxOptions::ReadOnly(), [&domain](pqxx::work& tx) -> std::optional<std::string> {
-          const pqxx::result rows = tx.exec_prepared(kFindPublicId, domain);
-          if (rows.empty()) return std::nullopt;
-          return rows[0][0].as<std::string>();
-        });
+    const std::string& statement = find_public_id_.name();
+    auto public_id = co_await database_.RunAsync(db::TxOptions::ReadOnly(),
+                                                 [&domain, &statement](pqxx::work& tx) -> std::optional<std::string> {
+                                                   const pqxx::result rows = tx.exec_prepared(statement, domain);
+                                                   if (rows.empty()) return std::nullopt;
+                                                   return rows[0][0].as<std::string>();
+                                                 });
     std::lock_guard lock(mutex_);
     if (cache_.size() >= kMaxEntries) cache_.clear();  // bounded: the keys come from verified queries only, but still
     cache_[domain] = Entry{public_id, now + (public_id ? kKnownTtl : kUnknownTtl)};
@@ -54,6 +55,7 @@ class ShopDirectory {
     std::chrono::steady_clock::time_point expires;
   };
   db::Database& database_;
+  db::Statement find_public_id_;
   std::mutex mutex_;
   std::unordered_map<std::string, Entry> cache_;
 };

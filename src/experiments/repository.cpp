@@ -11,20 +11,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kFindShop = "experiments_find_shop";
-constexpr const char* kInsert = "experiments_insert";
-constexpr const char* kFind = "experiments_find";
-constexpr const char* kFindForUpdate = "experiments_find_for_update";
-constexpr const char* kList = "experiments_list";
-constexpr const char* kListByStatus = "experiments_list_by_status";
-constexpr const char* kSave = "experiments_save";
-constexpr const char* kDeleteAssignments = "experiments_delete_assignments";
-constexpr const char* kDeleteResults = "experiments_delete_results";
-constexpr const char* kDeleteVisitors = "experiments_delete_visitors";
-constexpr const char* kDeleteWatermark = "experiments_delete_watermark";
-constexpr const char* kInsertAssignment = "experiments_insert_assignment";
-constexpr const char* kReadAssignment = "experiments_read_assignment";
-
 #define PAGELIFT_TS(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 // The columns every read returns, in the order RowToExperiment reads them.
@@ -97,56 +83,64 @@ bool LooksLikeUuid(std::string_view text) {
   return true;
 }
 
-Repository::Repository(db::Database& database) {
-  database.Prepare(kFindShop, "SELECT id::text FROM shops WHERE public_id = $1 AND uninstalled_at IS NULL");
-  database.Prepare(kInsert,
-                   Sql("INSERT INTO experiments (shop_id, name, target, allocation, variants, primary_metric, "
-                       "secondary_metrics, guardrail_metrics, guardrails, seed, status) "
-                       "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, 'draft') "
-                       "RETURNING ",
-                       ""));
-  database.Prepare(kFind, Sql("SELECT ", " FROM experiments WHERE shop_id = $1 AND id = $2::uuid"));
-  database.Prepare(kFindForUpdate, Sql("SELECT ", " FROM experiments WHERE shop_id = $1 AND id = $2::uuid FOR UPDATE"));
-  database.Prepare(kList, Sql("SELECT ", " FROM experiments WHERE shop_id = $1 ORDER BY created_at DESC, id"));
-  database.Prepare(kListByStatus,
-                   Sql("SELECT ", " FROM experiments WHERE shop_id = $1 AND status = $2 ORDER BY created_at DESC, id"));
-  database.Prepare(kSave, Sql("UPDATE experiments SET name = $3, target = $4, allocation = $5::jsonb, "
-                              "variants = $6::jsonb, primary_metric = $7, secondary_metrics = $8::jsonb, "
-                              "guardrail_metrics = $9::jsonb, guardrails = $10::jsonb, seed = $11, status = $12, "
-                              "bucket_version = $13, started_at = $14::timestamptz, ended_at = $15::timestamptz, "
-                              "updated_at = now() WHERE shop_id = $1 AND id = $2::uuid RETURNING ",
-                              ""));
-  database.Prepare(kDeleteAssignments, "DELETE FROM assignments WHERE shop_id = $1 AND experiment_id = $2::uuid");
-  database.Prepare(kDeleteResults, "DELETE FROM results_aggregates WHERE shop_id = $1 AND experiment_id = $2::uuid");
-  database.Prepare(kDeleteVisitors, "DELETE FROM experiment_visitors WHERE shop_id = $1 AND experiment_id = $2::uuid");
-  database.Prepare(kDeleteWatermark,
-                   "DELETE FROM experiment_aggregation WHERE shop_id = $1 AND experiment_id = $2::uuid");
-  database.Prepare(kInsertAssignment,
-                   "INSERT INTO assignments (shop_id, experiment_id, anon_id, session_id, variant) "
-                   "VALUES ($1, $2::uuid, $3, $4, $5) ON CONFLICT (shop_id, experiment_id, anon_id) DO NOTHING "
-                   "RETURNING variant");
-  database.Prepare(kReadAssignment,
-                   "SELECT variant FROM assignments WHERE shop_id = $1 AND experiment_id = $2::uuid AND anon_id = $3");
-}
+Repository::Repository(db::Database& database)
+    : find_shop_(database, "experiments_find_shop",
+                 "SELECT id::text FROM shops WHERE public_id = $1 AND uninstalled_at IS NULL"),
+      insert_(database, "experiments_insert",
+              Sql("INSERT INTO experiments (shop_id, name, target, allocation, variants, primary_metric, "
+                  "secondary_metrics, guardrail_metrics, guardrails, seed, status) "
+                  "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, 'draft') "
+                  "RETURNING ",
+                  "")),
+      find_(database, "experiments_find", Sql("SELECT ", " FROM experiments WHERE shop_id = $1 AND id = $2::uuid")),
+      find_for_update_(database, "experiments_find_for_update",
+                       Sql("SELECT ", " FROM experiments WHERE shop_id = $1 AND id = $2::uuid FOR UPDATE")),
+      list_(database, "experiments_list",
+            Sql("SELECT ", " FROM experiments WHERE shop_id = $1 ORDER BY created_at DESC, id")),
+      list_by_status_(
+          database, "experiments_list_by_status",
+          Sql("SELECT ", " FROM experiments WHERE shop_id = $1 AND status = $2 ORDER BY created_at DESC, id")),
+      save_(database, "experiments_save",
+            Sql("UPDATE experiments SET name = $3, target = $4, allocation = $5::jsonb, "
+                "variants = $6::jsonb, primary_metric = $7, secondary_metrics = $8::jsonb, "
+                "guardrail_metrics = $9::jsonb, guardrails = $10::jsonb, seed = $11, status = $12, "
+                "bucket_version = $13, started_at = $14::timestamptz, ended_at = $15::timestamptz, "
+                "updated_at = now() WHERE shop_id = $1 AND id = $2::uuid RETURNING ",
+                "")),
+      delete_assignments_(database, "experiments_delete_assignments",
+                          "DELETE FROM assignments WHERE shop_id = $1 AND experiment_id = $2::uuid"),
+      delete_results_(database, "experiments_delete_results",
+                      "DELETE FROM results_aggregates WHERE shop_id = $1 AND experiment_id = $2::uuid"),
+      delete_visitors_(database, "experiments_delete_visitors",
+                       "DELETE FROM experiment_visitors WHERE shop_id = $1 AND experiment_id = $2::uuid"),
+      delete_watermark_(database, "experiments_delete_watermark",
+                        "DELETE FROM experiment_aggregation WHERE shop_id = $1 AND experiment_id = $2::uuid"),
+      insert_assignment_(database, "experiments_insert_assignment",
+                         "INSERT INTO assignments (shop_id, experiment_id, anon_id, session_id, variant) "
+                         "VALUES ($1, $2::uuid, $3, $4, $5) ON CONFLICT (shop_id, experiment_id, anon_id) DO NOTHING "
+                         "RETURNING variant"),
+      read_assignment_(
+          database, "experiments_read_assignment",
+          "SELECT variant FROM assignments WHERE shop_id = $1 AND experiment_id = $2::uuid AND anon_id = $3") {}
 
 std::optional<std::string> Repository::FindShopByPublicId(pqxx::work& tx, std::string_view public_id) const {
-  const pqxx::result rows = tx.exec_prepared(kFindShop, std::string(public_id));
+  const pqxx::result rows = tx.exec_prepared(find_shop_.name(), std::string(public_id));
   if (rows.empty()) return std::nullopt;
   return rows[0][0].as<std::string>();
 }
 
 Experiment Repository::Insert(pqxx::work& tx, const std::string& shop_id, const Definition& d) const {
-  const pqxx::result rows = tx.exec_prepared(
-      kInsert, shop_id, d.name, d.target, Serialize(AllocationToJson(d.weights, d.coverage)),
-      Serialize(VariantsToJson(d.variants)), std::string(MetricName(d.primary_metric)),
-      Serialize(MetricsToJson(d.secondary_metrics)), Serialize(MetricsToJson(d.guardrail_metrics)),
-      Serialize(GuardrailsToJson(d.guardrails)), d.seed ? d.seed->c_str() : nullptr);
+  const pqxx::result rows =
+      tx.exec_prepared(insert_.name(), shop_id, d.name, d.target, Serialize(AllocationToJson(d.weights, d.coverage)),
+                       Serialize(VariantsToJson(d.variants)), std::string(MetricName(d.primary_metric)),
+                       Serialize(MetricsToJson(d.secondary_metrics)), Serialize(MetricsToJson(d.guardrail_metrics)),
+                       Serialize(GuardrailsToJson(d.guardrails)), d.seed ? d.seed->c_str() : nullptr);
   return RowToExperiment(rows[0]);
 }
 
 std::optional<Experiment> Repository::Find(pqxx::work& tx, const std::string& shop_id, std::string_view id) const {
   if (!LooksLikeUuid(id)) return std::nullopt;
-  const pqxx::result rows = tx.exec_prepared(kFind, shop_id, std::string(id));
+  const pqxx::result rows = tx.exec_prepared(find_.name(), shop_id, std::string(id));
   if (rows.empty()) return std::nullopt;
   return RowToExperiment(rows[0]);
 }
@@ -154,15 +148,15 @@ std::optional<Experiment> Repository::Find(pqxx::work& tx, const std::string& sh
 std::optional<Experiment> Repository::FindForUpdate(pqxx::work& tx, const std::string& shop_id,
                                                     std::string_view id) const {
   if (!LooksLikeUuid(id)) return std::nullopt;
-  const pqxx::result rows = tx.exec_prepared(kFindForUpdate, shop_id, std::string(id));
+  const pqxx::result rows = tx.exec_prepared(find_for_update_.name(), shop_id, std::string(id));
   if (rows.empty()) return std::nullopt;
   return RowToExperiment(rows[0]);
 }
 
 std::vector<Experiment> Repository::List(pqxx::work& tx, const std::string& shop_id,
                                          std::optional<Status> status) const {
-  const pqxx::result rows = status ? tx.exec_prepared(kListByStatus, shop_id, std::string(StatusName(*status)))
-                                   : tx.exec_prepared(kList, shop_id);
+  const pqxx::result rows = status ? tx.exec_prepared(list_by_status_.name(), shop_id, std::string(StatusName(*status)))
+                                   : tx.exec_prepared(list_.name(), shop_id);
   std::vector<Experiment> out;
   out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(RowToExperiment(row));
@@ -172,32 +166,31 @@ std::vector<Experiment> Repository::List(pqxx::work& tx, const std::string& shop
 Experiment Repository::Save(pqxx::work& tx, const Experiment& e) const {
   const Definition& d = e.definition;
   const pqxx::result rows = tx.exec_prepared(
-      kSave, e.shop_id, e.id, d.name, d.target, Serialize(AllocationToJson(d.weights, d.coverage)),
+      save_.name(), e.shop_id, e.id, d.name, d.target, Serialize(AllocationToJson(d.weights, d.coverage)),
       Serialize(VariantsToJson(d.variants)), std::string(MetricName(d.primary_metric)),
       Serialize(MetricsToJson(d.secondary_metrics)), Serialize(MetricsToJson(d.guardrail_metrics)),
-      Serialize(GuardrailsToJson(d.guardrails)), d.seed ? d.seed->c_str() : nullptr,
-      std::string(StatusName(e.status)), e.bucket_version, e.started_at ? e.started_at->c_str() : nullptr,
-      e.ended_at ? e.ended_at->c_str() : nullptr);
+      Serialize(GuardrailsToJson(d.guardrails)), d.seed ? d.seed->c_str() : nullptr, std::string(StatusName(e.status)),
+      e.bucket_version, e.started_at ? e.started_at->c_str() : nullptr, e.ended_at ? e.ended_at->c_str() : nullptr);
   if (rows.empty()) throw std::runtime_error("experiment " + e.id + " vanished while being saved");
   return RowToExperiment(rows[0]);
 }
 
 void Repository::DeleteAssignmentsAndResults(pqxx::work& tx, const std::string& shop_id, const std::string& id) const {
-  tx.exec_prepared(kDeleteResults, shop_id, id);
-  tx.exec_prepared(kDeleteVisitors, shop_id, id);
-  tx.exec_prepared(kDeleteWatermark, shop_id, id);
-  tx.exec_prepared(kDeleteAssignments, shop_id, id);
+  tx.exec_prepared(delete_results_.name(), shop_id, id);
+  tx.exec_prepared(delete_visitors_.name(), shop_id, id);
+  tx.exec_prepared(delete_watermark_.name(), shop_id, id);
+  tx.exec_prepared(delete_assignments_.name(), shop_id, id);
 }
 
 Repository::StoredAssignment Repository::RecordAssignment(pqxx::work& tx, const std::string& shop_id,
                                                           const std::string& experiment_id, std::string_view anon_id,
                                                           std::string_view session_id,
                                                           std::string_view variant) const {
-  const pqxx::result inserted = tx.exec_prepared(kInsertAssignment, shop_id, experiment_id, std::string(anon_id),
-                                                 std::string(session_id), std::string(variant));
+  const pqxx::result inserted = tx.exec_prepared(insert_assignment_.name(), shop_id, experiment_id,
+                                                 std::string(anon_id), std::string(session_id), std::string(variant));
   if (!inserted.empty()) return {inserted[0][0].as<std::string>(), true};
   // ON CONFLICT waited for a concurrent insert to commit; this new statement's snapshot sees its row.
-  const pqxx::result existing = tx.exec_prepared(kReadAssignment, shop_id, experiment_id, std::string(anon_id));
+  const pqxx::result existing = tx.exec_prepared(read_assignment_.name(), shop_id, experiment_id, std::string(anon_id));
   if (existing.empty()) throw std::runtime_error("assignment vanished between insert and read");
   return {existing[0][0].as<std::string>(), false};
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "db/database.h"
+#include "db/statement.h"
 #include "experiments/definition.h"
 
 namespace pagelift::experiments {
@@ -49,6 +50,21 @@ class Repository {
   StoredAssignment RecordAssignment(pqxx::work& tx, const std::string& shop_id, const std::string& experiment_id,
                                     std::string_view anon_id, std::string_view session_id,
                                     std::string_view variant) const;
+
+ private:
+  db::Statement find_shop_;
+  db::Statement insert_;
+  db::Statement find_;
+  db::Statement find_for_update_;
+  db::Statement list_;
+  db::Statement list_by_status_;
+  db::Statement save_;
+  db::Statement delete_assignments_;
+  db::Statement delete_results_;
+  db::Statement delete_visitors_;
+  db::Statement delete_watermark_;
+  db::Statement insert_assignment_;
+  db::Statement read_assignment_;
 };
 
 }  // namespace pagelift::experiments

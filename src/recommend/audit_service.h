@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "db/database.h"
+#include "db/statement.h"
 #include "jobs/queue.h"
 #include "jobs/scheduler.h"
 #include "recommend/repository.h"
@@ -59,6 +60,13 @@ class AuditService {
   db::Database& database_;
   std::string api_key_;
   RecommendationRepository repository_;
+  db::Statement load_shop_;
+  db::Statement load_products_;
+  db::Statement events_seen_;
+  db::Statement clear_product_audits_;
+  db::Statement insert_product_audits_;
+  db::Statement upsert_shop_audit_;
+  db::Statement stale_shops_;
 };
 
 }  // namespace pagelift::recommend

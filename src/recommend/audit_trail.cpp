@@ -10,9 +10,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kInsert = "recommend_trail_insert";
-constexpr const char* kList = "recommend_trail_list";
-
 // libpqxx 6 has no std::optional parameters: a null const char* is SQL NULL.
 const char* OrNull(const std::optional<std::string>& value) { return value ? value->c_str() : nullptr; }
 
@@ -31,19 +28,18 @@ std::string_view ActorName(Actor actor) {
   return "system";
 }
 
-AuditTrail::AuditTrail(db::Database& database) {
-  database.Prepare(kInsert,
-                   "INSERT INTO audit_trail (shop_id, actor, action, target, recommendation_id, patch_id, experiment_id, "
-                   "reason, details) VALUES ($1, $2, $3, $4, $5::uuid, $6::uuid, $7::uuid, $8, $9::jsonb)");
-  database.Prepare(kList,
-                   "SELECT id::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), actor, action, "
-                   "target, recommendation_id::text, patch_id::text, experiment_id::text, reason, details::text "
-                   "FROM audit_trail WHERE shop_id = $1 AND ($3::text IS NULL OR target = $3) "
-                   "ORDER BY at DESC, id LIMIT $2");
-}
+AuditTrail::AuditTrail(db::Database& database)
+    : insert_(database, "recommend_trail_insert",
+              "INSERT INTO audit_trail (shop_id, actor, action, target, recommendation_id, patch_id, experiment_id, "
+              "reason, details) VALUES ($1, $2, $3, $4, $5::uuid, $6::uuid, $7::uuid, $8, $9::jsonb)"),
+      list_(database, "recommend_trail_list",
+            "SELECT id::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), actor, action, "
+            "target, recommendation_id::text, patch_id::text, experiment_id::text, reason, details::text "
+            "FROM audit_trail WHERE shop_id = $1 AND ($3::text IS NULL OR target = $3) "
+            "ORDER BY at DESC, id LIMIT $2") {}
 
 void AuditTrail::Record(pqxx::work& tx, const std::string& shop_id, const TrailEntry& entry) const {
-  tx.exec_prepared(kInsert, shop_id, std::string(ActorName(entry.actor)), entry.action, entry.target,
+  tx.exec_prepared(insert_.name(), shop_id, std::string(ActorName(entry.actor)), entry.action, entry.target,
                    OrNull(entry.recommendation_id), OrNull(entry.patch_id), OrNull(entry.experiment_id), entry.reason,
                    json::serialize(entry.details));
 }
@@ -51,7 +47,7 @@ void AuditTrail::Record(pqxx::work& tx, const std::string& shop_id, const TrailE
 std::vector<json::object> AuditTrail::List(pqxx::work& tx, const std::string& shop_id, int limit,
                                            const std::optional<std::string>& target) const {
   std::vector<json::object> out;
-  for (const auto& row : tx.exec_prepared(kList, shop_id, limit, OrNull(target))) {
+  for (const auto& row : tx.exec_prepared(list_.name(), shop_id, limit, OrNull(target))) {
     out.push_back({{"id", row[0].c_str()},
                    {"at", row[1].c_str()},
                    {"actor", row[2].c_str()},

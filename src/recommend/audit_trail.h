@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "db/database.h"
+#include "db/statement.h"
 
 namespace pagelift::recommend {
 
@@ -38,6 +39,10 @@ class AuditTrail {
   // Newest first; at most `limit` entries, optionally of one target.
   std::vector<boost::json::object> List(pqxx::work& tx, const std::string& shop_id, int limit,
                                         const std::optional<std::string>& target = std::nullopt) const;
+
+ private:
+  db::Statement insert_;
+  db::Statement list_;
 };
 
 }  // namespace pagelift::recommend

@@ -18,10 +18,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kEnabledShops = "recommend_autopilot_enabled_shops";
-constexpr const char* kShopSettings = "recommend_autopilot_shop_settings";
-constexpr const char* kEligible = "recommend_autopilot_eligible";
-
 json::object ParseObject(const char* text) {
   boost::system::error_code ec;
   auto value = json::parse(text, ec);
@@ -107,29 +103,30 @@ AutopilotLimits AutopilotLimitsFrom(const json::object& stored_settings) {
 }
 
 Autopilot::Autopilot(db::Database& database, PatchService& patches, const experiments::Repository& experiments)
-    : database_(database), patches_(patches), experiments_(experiments) {
-  database.Prepare(kEnabledShops,
-                   "SELECT id::text FROM shops WHERE uninstalled_at IS NULL "
-                   "AND settings -> 'autopilot_limits' ->> 'enabled' = 'true' ORDER BY id");
-  database.Prepare(kShopSettings, "SELECT settings::text FROM shops WHERE id = $1");
-  database.Prepare(kEligible,
-                   // A fix autopilot already tried and rolled back is not retried (the merchant still may).
-                   "SELECT r.id::text, r.category, r.rule_id, r.patch_payload::text FROM recommendations r "
-                   "WHERE r.shop_id = $1 AND r.status = 'pending' AND r.patch_payload IS NOT NULL "
-                   "AND NOT EXISTS (SELECT 1 FROM patches p WHERE p.shop_id = r.shop_id AND p.recommendation_id = r.id "
-                   "AND p.applied_by = 'autopilot' AND p.status = 'rolled_back') "
-                   "ORDER BY CASE r.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, r.created_at, r.id "
-                   "LIMIT 200");
-}
+    : database_(database),
+      patches_(patches),
+      experiments_(experiments),
+      enabled_shops_(database, "recommend_autopilot_enabled_shops",
+                     "SELECT id::text FROM shops WHERE uninstalled_at IS NULL "
+                     "AND settings -> 'autopilot_limits' ->> 'enabled' = 'true' ORDER BY id"),
+      shop_settings_(database, "recommend_autopilot_shop_settings", "SELECT settings::text FROM shops WHERE id = $1"),
+      eligible_(database, "recommend_autopilot_eligible",
+                // A fix autopilot already tried and rolled back is not retried (the merchant still may).
+                "SELECT r.id::text, r.category, r.rule_id, r.patch_payload::text FROM recommendations r "
+                "WHERE r.shop_id = $1 AND r.status = 'pending' AND r.patch_payload IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM patches p WHERE p.shop_id = r.shop_id AND p.recommendation_id = r.id "
+                "AND p.applied_by = 'autopilot' AND p.status = 'rolled_back') "
+                "ORDER BY CASE r.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, r.created_at, r.id "
+                "LIMIT 200") {}
 
 void Autopilot::Record(const std::string& shop_id, const TrailEntry& entry) {
   database_.Run([&](pqxx::work& tx) { patches_.trail().Record(tx, shop_id, entry); });
 }
 
 AutopilotReport Autopilot::RunPass() {
-  const auto shops = database_.Run(db::TxOptions::ReadOnly(), [](pqxx::work& tx) {
+  const auto shops = database_.Run(db::TxOptions::ReadOnly(), [this](pqxx::work& tx) {
     std::vector<std::string> ids;
-    for (const auto& row : tx.exec_prepared(kEnabledShops)) ids.emplace_back(row[0].c_str());
+    for (const auto& row : tx.exec_prepared(enabled_shops_.name())) ids.emplace_back(row[0].c_str());
     return ids;
   });
   AutopilotReport total;
@@ -152,7 +149,7 @@ AutopilotReport Autopilot::RunPass() {
 AutopilotReport Autopilot::RunShop(const std::string& shop_id) {
   AutopilotReport report;
   const json::object stored = database_.Run(db::TxOptions::ReadOnly(), [&](pqxx::work& tx) {
-    const auto rows = tx.exec_prepared(kShopSettings, shop_id);
+    const auto rows = tx.exec_prepared(shop_settings_.name(), shop_id);
     return rows.empty() ? json::object{} : ParseObject(rows[0][0].c_str());
   });
   const AutopilotLimits limits = AutopilotLimitsFrom(stored);
@@ -235,7 +232,7 @@ void Autopilot::StartNew(const std::string& shop_id, const AutopilotLimits& limi
     for (const auto& experiment : experiments::ListExperiments(tx, experiments_, shop_id, experiments::Status::kRunning)) {
       if (AsAutopilot(experiment)) ++b.running;
     }
-    for (const auto& row : tx.exec_prepared(kEligible, shop_id)) {
+    for (const auto& row : tx.exec_prepared(eligible_.name(), shop_id)) {
       b.candidates.push_back(Candidate{row[0].c_str(), row[1].c_str(), row[2].c_str(), ParseObject(row[3].c_str())});
     }
     return b;

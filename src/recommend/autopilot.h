@@ -23,6 +23,7 @@
 #include <set>
 #include <string>
 
+#include "db/statement.h"
 #include "experiments/repository.h"
 #include "recommend/patches.h"
 
@@ -67,6 +68,9 @@ class Autopilot {
   db::Database& database_;
   PatchService& patches_;
   const experiments::Repository& experiments_;
+  db::Statement enabled_shops_;
+  db::Statement shop_settings_;
+  db::Statement eligible_;
 };
 
 }  // namespace pagelift::recommend

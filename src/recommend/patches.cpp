@@ -19,18 +19,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kShop = "recommend_patch_shop";
-constexpr const char* kRecommendation = "recommend_patch_recommendation";
-constexpr const char* kMarkRecommendation = "recommend_patch_mark_recommendation";
-constexpr const char* kReopenRecommendation = "recommend_patch_reopen_recommendation";
-constexpr const char* kNextVersion = "recommend_patch_next_version";
-constexpr const char* kInsertPatch = "recommend_patch_insert";
-constexpr const char* kFindPatch = "recommend_patch_find";
-constexpr const char* kLaterApplied = "recommend_patch_later_applied";
-constexpr const char* kMarkRolledBack = "recommend_patch_mark_rolled_back";
-constexpr const char* kListPatches = "recommend_patch_list";
-constexpr const char* kAutopilotToday = "recommend_patch_autopilot_today";
-
 const std::string kRfc3339 = "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'";
 const std::string kPatchColumns =
     "id::text, recommendation_id::text, applied_to, kind, payload::text, rollback_payload::text, applied_by, "
@@ -148,65 +136,71 @@ struct PatchService::Target {
 };
 
 PatchService::PatchService(db::Database& database, shopify::AdminClient& client)
-    : database_(database), client_(client), trail_(database) {
-  database.Prepare(kShop, "SELECT domain, settings::text FROM shops WHERE id = $1");
-  database.Prepare(kRecommendation,
-                   "SELECT id::text, status, category, rule_id, rationale, patch_payload::text FROM recommendations "
-                   "WHERE shop_id = $1 AND id = $2::uuid");
-  database.Prepare(kMarkRecommendation,
-                   "UPDATE recommendations SET status = 'applied', updated_at = now() "
-                   "WHERE shop_id = $1 AND id = $2::uuid AND status = 'pending'");
-  database.Prepare(kReopenRecommendation,
-                   "UPDATE recommendations SET status = 'pending', updated_at = now() "
-                   "WHERE shop_id = $1 AND id = $2::uuid AND status = 'applied' AND NOT EXISTS ("
-                   "SELECT 1 FROM patches WHERE shop_id = $1 AND recommendation_id = $2::uuid AND status = 'applied')");
-  database.Prepare(kNextVersion,
-                   "SELECT COALESCE(MAX(version), 0) + 1 FROM patches WHERE shop_id = $1 AND applied_to = $2");
-  database.Prepare(kInsertPatch,
-                   "INSERT INTO patches (shop_id, recommendation_id, applied_to, kind, payload, rollback_payload, "
-                   "applied_by, version) VALUES ($1, $2::uuid, $3, $4, $5::jsonb, $6::jsonb, $7, $8) RETURNING " +
-                       kPatchColumns);
-  database.Prepare(kFindPatch, "SELECT " + kPatchColumns + " FROM patches WHERE shop_id = $1 AND id = $2::uuid");
-  database.Prepare(kLaterApplied,
-                   "SELECT version FROM patches WHERE shop_id = $1 AND applied_to = $2 AND status = 'applied' "
-                   "AND version > $3 ORDER BY version");
-  database.Prepare(kMarkRolledBack,
-                   "UPDATE patches SET status = 'rolled_back', rolled_back_at = now(), rolled_back_by = $3 "
-                   "WHERE shop_id = $1 AND id = $2::uuid AND status = 'applied' RETURNING " + kPatchColumns);
-  database.Prepare(kListPatches, "SELECT " + kPatchColumns +
-                                     " FROM patches WHERE shop_id = $1 AND ($2::text IS NULL OR applied_to = $2) "
-                                     "ORDER BY applied_at DESC, version DESC LIMIT 500");
-  database.Prepare(kAutopilotToday,
-                   "SELECT count(*) FROM patches WHERE shop_id = $1 AND applied_by = 'autopilot' "
-                   "AND applied_at >= now() - interval '1 day'");
-}
+    : database_(database),
+      client_(client),
+      trail_(database),
+      shop_(database, "recommend_patch_shop", "SELECT domain, settings::text FROM shops WHERE id = $1"),
+      recommendation_(database, "recommend_patch_recommendation",
+                      "SELECT id::text, status, category, rule_id, rationale, patch_payload::text FROM recommendations "
+                      "WHERE shop_id = $1 AND id = $2::uuid"),
+      mark_recommendation_(database, "recommend_patch_mark_recommendation",
+                           "UPDATE recommendations SET status = 'applied', updated_at = now() "
+                           "WHERE shop_id = $1 AND id = $2::uuid AND status = 'pending'"),
+      reopen_recommendation_(
+          database, "recommend_patch_reopen_recommendation",
+          "UPDATE recommendations SET status = 'pending', updated_at = now() "
+          "WHERE shop_id = $1 AND id = $2::uuid AND status = 'applied' AND NOT EXISTS ("
+          "SELECT 1 FROM patches WHERE shop_id = $1 AND recommendation_id = $2::uuid AND status = 'applied')"),
+      next_version_(database, "recommend_patch_next_version",
+                    "SELECT COALESCE(MAX(version), 0) + 1 FROM patches WHERE shop_id = $1 AND applied_to = $2"),
+      insert_patch_(database, "recommend_patch_insert",
+                    "INSERT INTO patches (shop_id, recommendation_id, applied_to, kind, payload, rollback_payload, "
+                    "applied_by, version) VALUES ($1, $2::uuid, $3, $4, $5::jsonb, $6::jsonb, $7, $8) RETURNING " +
+                        kPatchColumns),
+      find_patch_(database, "recommend_patch_find",
+                  "SELECT " + kPatchColumns + " FROM patches WHERE shop_id = $1 AND id = $2::uuid"),
+      later_applied_(database, "recommend_patch_later_applied",
+                     "SELECT version FROM patches WHERE shop_id = $1 AND applied_to = $2 AND status = 'applied' "
+                     "AND version > $3 ORDER BY version"),
+      mark_rolled_back_(database, "recommend_patch_mark_rolled_back",
+                        "UPDATE patches SET status = 'rolled_back', rolled_back_at = now(), rolled_back_by = $3 "
+                        "WHERE shop_id = $1 AND id = $2::uuid AND status = 'applied' RETURNING " +
+                            kPatchColumns),
+      list_patches_(database, "recommend_patch_list",
+                    "SELECT " + kPatchColumns +
+                        " FROM patches WHERE shop_id = $1 AND ($2::text IS NULL OR applied_to = $2) "
+                        "ORDER BY applied_at DESC, version DESC LIMIT 500"),
+      autopilot_today_(database, "recommend_patch_autopilot_today",
+                       "SELECT count(*) FROM patches WHERE shop_id = $1 AND applied_by = 'autopilot' "
+                       "AND applied_at >= now() - interval '1 day'") {}
 
 std::vector<PatchRecord> PatchService::List(pqxx::work& tx, const std::string& shop_id,
                                             const std::optional<std::string>& target) const {
   std::vector<PatchRecord> out;
   const char* target_param = target ? target->c_str() : nullptr;
-  for (const auto& row : tx.exec_prepared(kListPatches, shop_id, target_param)) out.push_back(PatchFromRow(row));
+  for (const auto& row : tx.exec_prepared(list_patches_.name(), shop_id, target_param))
+    out.push_back(PatchFromRow(row));
   return out;
 }
 
 std::optional<PatchRecord> PatchService::Find(pqxx::work& tx, const std::string& shop_id,
                                               std::string_view patch_id) const {
   if (!experiments::LooksLikeUuid(patch_id)) return std::nullopt;
-  const auto rows = tx.exec_prepared(kFindPatch, shop_id, std::string(patch_id));
+  const auto rows = tx.exec_prepared(find_patch_.name(), shop_id, std::string(patch_id));
   if (rows.empty()) return std::nullopt;
   return PatchFromRow(rows[0]);
 }
 
 long long PatchService::AutopilotPatchesToday(pqxx::work& tx, const std::string& shop_id) const {
-  return tx.exec_prepared(kAutopilotToday, shop_id)[0][0].as<long long>();
+  return tx.exec_prepared(autopilot_today_.name(), shop_id)[0][0].as<long long>();
 }
 
 Result<PatchService::Target> PatchService::LoadTarget(const std::string& shop_id, std::string_view recommendation_id) {
   if (!experiments::LooksLikeUuid(recommendation_id)) return NotFound("recommendation", recommendation_id);
   const std::string id(recommendation_id);
   auto loaded = database_.Run(db::TxOptions::ReadOnly(), [&](pqxx::work& tx) -> Result<Target> {
-    const auto shop = tx.exec_prepared(kShop, shop_id);
-    const auto rows = tx.exec_prepared(kRecommendation, shop_id, id);
+    const auto shop = tx.exec_prepared(shop_.name(), shop_id);
+    const auto rows = tx.exec_prepared(recommendation_.name(), shop_id, id);
     if (shop.empty() || rows.empty()) return NotFound("recommendation", id);
     Target target;
     target.shop = shopify::ShopRef{shop_id, shop[0][0].c_str()};
@@ -351,12 +345,12 @@ Result<ApplyResult> PatchService::Apply(const std::string& shop_id, std::string_
   const std::string kind(PatchKindName(patch.kind));
   try {
     result.patch = database_.Run([&](pqxx::work& tx) {
-      const int version = tx.exec_prepared(kNextVersion, shop_id, patch.target)[0][0].as<int>();
-      const auto row = tx.exec_prepared(kInsertPatch, shop_id, target->recommendation.id, patch.target, kind,
-                                        json::serialize(target->recommendation.payload), json::serialize(*before),
-                                        actor, version);
+      const int version = tx.exec_prepared(next_version_.name(), shop_id, patch.target)[0][0].as<int>();
+      const auto row =
+          tx.exec_prepared(insert_patch_.name(), shop_id, target->recommendation.id, patch.target, kind,
+                           json::serialize(target->recommendation.payload), json::serialize(*before), actor, version);
       PatchRecord record = PatchFromRow(row[0]);
-      tx.exec_prepared(kMarkRecommendation, shop_id, target->recommendation.id);
+      tx.exec_prepared(mark_recommendation_.name(), shop_id, target->recommendation.id);
       TrailEntry applied = entry;
       applied.patch_id = record.id;
       applied.details["version"] = version;
@@ -379,7 +373,7 @@ Result<PatchRecord> PatchService::Rollback(const std::string& shop_id, std::stri
   auto payload = ParsePatchPayload(found->payload);
   if (!payload) return MakeError(ErrorCode::kConflict, "the stored patch cannot be read: " + payload.error().message);
   auto shop_row = database_.Run(db::TxOptions::ReadOnly(), [&](pqxx::work& tx) {
-    const auto rows = tx.exec_prepared(kShop, shop_id);
+    const auto rows = tx.exec_prepared(shop_.name(), shop_id);
     return rows.empty() ? std::pair<std::string, std::string>() : std::pair<std::string, std::string>(rows[0][0].c_str(), rows[0][1].c_str());
   });
   const shopify::ShopRef shop{shop_id, shop_row.first};
@@ -406,7 +400,7 @@ Result<PatchRecord> PatchService::Rollback(const std::string& shop_id, std::stri
     Stack s;
     s.patch = Find(tx, shop_id, patch_id);
     if (s.patch) {
-      for (const auto& row : tx.exec_prepared(kLaterApplied, shop_id, s.patch->applied_to, s.patch->version)) {
+      for (const auto& row : tx.exec_prepared(later_applied_.name(), shop_id, s.patch->applied_to, s.patch->version)) {
         s.later.push_back(row[0].as<int>());
       }
     }
@@ -454,10 +448,11 @@ Result<PatchRecord> PatchService::Rollback(const std::string& shop_id, std::stri
   entry.details = {{"version", record.version}, {"changes", Changes(*payload, *current, record.rollback_payload)}};
   const std::string actor(ActorName(options.actor));
   return database_.Run([&](pqxx::work& tx) -> Result<PatchRecord> {
-    const auto rows = tx.exec_prepared(kMarkRolledBack, shop_id, record.id, actor);
+    const auto rows = tx.exec_prepared(mark_rolled_back_.name(), shop_id, record.id, actor);
     if (rows.empty()) return MakeError(ErrorCode::kConflict, "this patch was already rolled back");
     PatchRecord rolled_back = PatchFromRow(rows[0]);
-    if (rolled_back.recommendation_id) tx.exec_prepared(kReopenRecommendation, shop_id, *rolled_back.recommendation_id);
+    if (rolled_back.recommendation_id)
+      tx.exec_prepared(reopen_recommendation_.name(), shop_id, *rolled_back.recommendation_id);
     trail_.Record(tx, shop_id, entry);
     return rolled_back;
   });

@@ -26,6 +26,7 @@
 
 #include "core/error.h"
 #include "db/database.h"
+#include "db/statement.h"
 #include "recommend/audit_trail.h"
 #include "recommend/patch_payload.h"
 #include "shopify/admin_client.h"
@@ -108,6 +109,17 @@ class PatchService {
   db::Database& database_;
   shopify::AdminClient& client_;
   AuditTrail trail_;
+  db::Statement shop_;
+  db::Statement recommendation_;
+  db::Statement mark_recommendation_;
+  db::Statement reopen_recommendation_;
+  db::Statement next_version_;
+  db::Statement insert_patch_;
+  db::Statement find_patch_;
+  db::Statement later_applied_;
+  db::Statement mark_rolled_back_;
+  db::Statement list_patches_;
+  db::Statement autopilot_today_;
 };
 
 }  // namespace pagelift::recommend

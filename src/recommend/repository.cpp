@@ -17,14 +17,12 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kSelectExisting = "recommend_select_existing";
-constexpr const char* kInsert = "recommend_insert";
-constexpr const char* kUpdate = "recommend_update";
-constexpr const char* kResolve = "recommend_resolve";
-constexpr const char* kGet = "recommend_get";
-constexpr const char* kDismiss = "recommend_dismiss";
-constexpr const char* kHealthCounts = "recommend_health_counts";
-constexpr const char* kShopAudit = "recommend_shop_audit";
+// The rows an audit writes, one statement per batch each. New rows: a concurrent audit that inserted the same key
+// first wins (the lock makes that rare). Known rows are written only if their status is still the one the audit read,
+// so a dismiss that commits in between is never overwritten.
+constexpr std::string_view kRecordColumns =
+    "entity_type text, entity_id text, category text, rule_id text, severity text, rationale text, "
+    "expected_impact jsonb, evidence jsonb, patch_payload jsonb, status text, fingerprint text, content_hash text";
 
 constexpr std::string_view kColumns =
     "id::text, entity_type, entity_id, category, rule_id, severity, rationale, coalesce(expected_impact, '{}')::text, "
@@ -118,51 +116,45 @@ json::object HealthToJson(const HealthScore& h) {
   return out;
 }
 
-RecommendationRepository::RecommendationRepository(db::Database& database) {
-  database.Prepare(kSelectExisting,
-                   "SELECT id::text, entity_type, entity_id, rule_id, status, fingerprint, content_hash "
-                   "FROM recommendations WHERE shop_id = $1::uuid");
-  // One statement per batch each. New rows: a concurrent audit that inserted the same key first wins (the lock makes
-  // that rare). Known rows are written only if their status is still the one the audit read, so a dismiss that
-  // commits in between is never overwritten.
-  constexpr std::string_view kRecordColumns =
-      "entity_type text, entity_id text, category text, rule_id text, severity text, rationale text, "
-      "expected_impact jsonb, evidence jsonb, patch_payload jsonb, status text, fingerprint text, content_hash text";
-  database.Prepare(kInsert,
-                   fmt::format("INSERT INTO recommendations (shop_id, entity_type, entity_id, category, rule_id, "
-                               "  severity, rationale, expected_impact, evidence, patch_payload, status, fingerprint, "
-                               "  content_hash) "
-                               "SELECT $1::uuid, x.entity_type, x.entity_id, x.category, x.rule_id, x.severity, "
-                               "  x.rationale, x.expected_impact, x.evidence, x.patch_payload, x.status, x.fingerprint, "
-                               "  x.content_hash "
-                               "FROM jsonb_to_recordset($2::jsonb) AS x({}) "
-                               "ON CONFLICT (shop_id, entity_type, entity_id, rule_id) DO NOTHING",
-                               kRecordColumns));
-  database.Prepare(kUpdate,
-                   fmt::format("UPDATE recommendations AS r SET category = x.category, severity = x.severity, "
-                               "  rationale = x.rationale, expected_impact = x.expected_impact, evidence = x.evidence, "
-                               "  patch_payload = x.patch_payload, status = x.status, fingerprint = x.fingerprint, "
-                               "  content_hash = x.content_hash, updated_at = now(), resolved_at = NULL, "
-                               "  dismissed_at = CASE WHEN x.status = 'dismissed' THEN r.dismissed_at END "
-                               "FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, seen_status text, {}) "
-                               "WHERE r.shop_id = $1::uuid AND r.id = x.id AND r.status = x.seen_status",
-                               kRecordColumns));
-  database.Prepare(kResolve,
-                   "UPDATE recommendations SET status = 'resolved', resolved_at = now(), updated_at = now() "
-                   "WHERE shop_id = $1::uuid AND id = ANY($2::uuid[]) AND status IN ('pending', 'dismissed')");
-  database.Prepare(kGet, fmt::format("SELECT {} FROM recommendations WHERE shop_id = $1::uuid AND id = $2::uuid",
-                                     kColumns));
-  database.Prepare(kDismiss, fmt::format("UPDATE recommendations SET status = 'dismissed', dismissed_at = now(), "
-                                         "updated_at = now() WHERE shop_id = $1::uuid AND id = $2::uuid "
-                                         "AND status = 'pending' RETURNING {}",
-                                         kColumns));
-  database.Prepare(kHealthCounts,
-                   "SELECT entity_type, severity, category, count(*) FROM recommendations "
-                   "WHERE shop_id = $1::uuid AND status = 'pending' GROUP BY entity_type, severity, category");
-  database.Prepare(kShopAudit,
-                   "SELECT products, to_char(audited_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
-                   "FROM shop_audits WHERE shop_id = $1::uuid");
-}
+RecommendationRepository::RecommendationRepository(db::Database& database)
+    : select_existing_(database, "recommend_select_existing",
+                       "SELECT id::text, entity_type, entity_id, rule_id, status, fingerprint, content_hash "
+                       "FROM recommendations WHERE shop_id = $1::uuid"),
+      insert_(database, "recommend_insert",
+              fmt::format("INSERT INTO recommendations (shop_id, entity_type, entity_id, category, rule_id, "
+                          "  severity, rationale, expected_impact, evidence, patch_payload, status, fingerprint, "
+                          "  content_hash) "
+                          "SELECT $1::uuid, x.entity_type, x.entity_id, x.category, x.rule_id, x.severity, "
+                          "  x.rationale, x.expected_impact, x.evidence, x.patch_payload, x.status, x.fingerprint, "
+                          "  x.content_hash "
+                          "FROM jsonb_to_recordset($2::jsonb) AS x({}) "
+                          "ON CONFLICT (shop_id, entity_type, entity_id, rule_id) DO NOTHING",
+                          kRecordColumns)),
+      update_(database, "recommend_update",
+              fmt::format("UPDATE recommendations AS r SET category = x.category, severity = x.severity, "
+                          "  rationale = x.rationale, expected_impact = x.expected_impact, evidence = x.evidence, "
+                          "  patch_payload = x.patch_payload, status = x.status, fingerprint = x.fingerprint, "
+                          "  content_hash = x.content_hash, updated_at = now(), resolved_at = NULL, "
+                          "  dismissed_at = CASE WHEN x.status = 'dismissed' THEN r.dismissed_at END "
+                          "FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, seen_status text, {}) "
+                          "WHERE r.shop_id = $1::uuid AND r.id = x.id AND r.status = x.seen_status",
+                          kRecordColumns)),
+      resolve_(database, "recommend_resolve",
+               "UPDATE recommendations SET status = 'resolved', resolved_at = now(), updated_at = now() "
+               "WHERE shop_id = $1::uuid AND id = ANY($2::uuid[]) AND status IN ('pending', 'dismissed')"),
+      get_(database, "recommend_get",
+           fmt::format("SELECT {} FROM recommendations WHERE shop_id = $1::uuid AND id = $2::uuid", kColumns)),
+      dismiss_(database, "recommend_dismiss",
+               fmt::format("UPDATE recommendations SET status = 'dismissed', dismissed_at = now(), "
+                           "updated_at = now() WHERE shop_id = $1::uuid AND id = $2::uuid "
+                           "AND status = 'pending' RETURNING {}",
+                           kColumns)),
+      health_counts_(database, "recommend_health_counts",
+                     "SELECT entity_type, severity, category, count(*) FROM recommendations "
+                     "WHERE shop_id = $1::uuid AND status = 'pending' GROUP BY entity_type, severity, category"),
+      shop_audit_(database, "recommend_shop_audit",
+                  "SELECT products, to_char(audited_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+                  "FROM shop_audits WHERE shop_id = $1::uuid") {}
 
 void RecommendationRepository::LockShop(pqxx::work& tx, std::string_view shop_id) {
   // The two-int form: its key space never overlaps the 64-bit keys of db/advisory_locks.h.
@@ -173,7 +165,7 @@ void RecommendationRepository::LockShop(pqxx::work& tx, std::string_view shop_id
 ReconcileSummary RecommendationRepository::Reconcile(pqxx::work& tx, std::string_view shop_id,
                                                     const AuditReport& report) const {
   std::map<Key, Existing> existing;
-  for (const auto& row : tx.exec_prepared(kSelectExisting, std::string(shop_id))) {
+  for (const auto& row : tx.exec_prepared(select_existing_.name(), std::string(shop_id))) {
     existing.emplace(Key{row[1].c_str(), row[2].c_str(), row[3].c_str()},
                      Existing{row[0].c_str(), row[4].c_str(), row[5].c_str(), row[6].c_str()});
   }
@@ -235,7 +227,7 @@ ReconcileSummary RecommendationRepository::Reconcile(pqxx::work& tx, std::string
     consider(finding, Fingerprint(json::serialize(finding.evidence)));
   }
   constexpr std::size_t kBatch = 500;
-  for (const auto& [statement, writes] : {std::pair{kInsert, &inserts}, std::pair{kUpdate, &updates}}) {
+  for (const auto& [statement, writes] : {std::pair{insert_.name(), &inserts}, std::pair{update_.name(), &updates}}) {
     for (std::size_t start = 0; start < writes->size(); start += kBatch) {
       const auto first = writes->begin() + static_cast<std::ptrdiff_t>(start);
       const auto last = writes->begin() + static_cast<std::ptrdiff_t>(std::min(writes->size(), start + kBatch));
@@ -250,7 +242,7 @@ ReconcileSummary RecommendationRepository::Reconcile(pqxx::work& tx, std::string
     ++summary.resolved;
   }
   resolve += '}';
-  if (summary.resolved > 0) tx.exec_prepared(kResolve, std::string(shop_id), resolve);
+  if (summary.resolved > 0) tx.exec_prepared(resolve_.name(), std::string(shop_id), resolve);
   return summary;
 }
 
@@ -279,7 +271,7 @@ std::vector<Recommendation> RecommendationRepository::List(pqxx::work& tx, std::
 Result<Recommendation> RecommendationRepository::Get(pqxx::work& tx, std::string_view shop_id,
                                                      std::string_view id) const {
   if (!IsUuid(id)) return MakeError(ErrorCode::kNotFound, "no such recommendation", {{"id", id}});
-  const auto rows = tx.exec_prepared(kGet, std::string(shop_id), std::string(id));
+  const auto rows = tx.exec_prepared(get_.name(), std::string(shop_id), std::string(id));
   if (rows.empty()) return MakeError(ErrorCode::kNotFound, "no such recommendation", {{"id", id}});
   return FromRow(rows[0]);
 }
@@ -289,7 +281,7 @@ Result<Recommendation> RecommendationRepository::Dismiss(pqxx::work& tx, std::st
   auto current = Get(tx, shop_id, id);
   if (!current) return current;
   if (current->status == "dismissed") return current;
-  const auto rows = tx.exec_prepared(kDismiss, std::string(shop_id), std::string(id));
+  const auto rows = tx.exec_prepared(dismiss_.name(), std::string(shop_id), std::string(id));
   if (rows.empty()) {
     return MakeError(ErrorCode::kConflict,
                      fmt::format("only a pending recommendation can be dismissed; this one is {}", current->status),
@@ -300,13 +292,13 @@ Result<Recommendation> RecommendationRepository::Dismiss(pqxx::work& tx, std::st
 
 HealthScore RecommendationRepository::Health(pqxx::work& tx, std::string_view shop_id) const {
   HealthScore h;
-  const auto audit = tx.exec_prepared(kShopAudit, std::string(shop_id));
+  const auto audit = tx.exec_prepared(shop_audit_.name(), std::string(shop_id));
   if (audit.empty()) return h;
   h.products_audited = audit[0][0].as<int>();
   h.audited_at = audit[0][1].c_str();
   int product_penalty = 0;
   int shop_penalty = 0;
-  for (const auto& row : tx.exec_prepared(kHealthCounts, std::string(shop_id))) {
+  for (const auto& row : tx.exec_prepared(health_counts_.name(), std::string(shop_id))) {
     const std::string_view entity_type = row[0].c_str();
     const std::string_view severity = row[1].c_str();
     const int n = row[3].as<int>();

@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "db/database.h"
+#include "db/statement.h"
 #include "recommend/audit.h"
 
 namespace pagelift::recommend {
@@ -93,6 +94,16 @@ class RecommendationRepository {
   // pending → dismissed (dismissed again is a no-op); kConflict from resolved/applied; kNotFound as Get.
   Result<Recommendation> Dismiss(pqxx::work& tx, std::string_view shop_id, std::string_view id) const;
   HealthScore Health(pqxx::work& tx, std::string_view shop_id) const;
+
+ private:
+  db::Statement select_existing_;
+  db::Statement insert_;
+  db::Statement update_;
+  db::Statement resolve_;
+  db::Statement get_;
+  db::Statement dismiss_;
+  db::Statement health_counts_;
+  db::Statement shop_audit_;
 };
 
 // True for the canonical textual form of a UUID (what gen_random_uuid() produces), so a malformed id is a 404 and
