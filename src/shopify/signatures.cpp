@@ -51,6 +51,13 @@ std::string EncodeParams(const QueryParams& params) {
   return out;
 }
 
+// `params` with their signature appended as parameter `key`, encoded: how Shopify sends a signed query.
+std::string EncodeSigned(const QueryParams& params, const char* key, std::string signature) {
+  QueryParams signed_params = params;
+  signed_params.emplace_back(key, std::move(signature));
+  return EncodeParams(signed_params);
+}
+
 Error BadRequest(std::string message) { return MakeError(ErrorCode::kBadRequest, std::move(message)); }
 Error Unauthorized(std::string message) { return MakeError(ErrorCode::kUnauthorized, std::move(message)); }
 
@@ -139,9 +146,7 @@ std::string ComputeOAuthHmac(const QueryParams& params, std::string_view secret)
 }
 
 std::string SignOAuthQuery(const QueryParams& params, std::string_view secret) {
-  QueryParams signed_params = params;
-  signed_params.emplace_back("hmac", ComputeOAuthHmac(params, secret));
-  return EncodeParams(signed_params);
+  return EncodeSigned(params, "hmac", ComputeOAuthHmac(params, secret));
 }
 
 bool VerifyOAuthQuery(std::string_view raw_query, const std::vector<std::string>& secrets) {
@@ -193,9 +198,7 @@ std::string ComputeAppProxySignature(const QueryParams& params, std::string_view
 }
 
 std::string SignAppProxyQuery(const QueryParams& params, std::string_view secret) {
-  QueryParams signed_params = params;
-  signed_params.emplace_back("signature", ComputeAppProxySignature(params, secret));
-  return EncodeParams(signed_params);
+  return EncodeSigned(params, "signature", ComputeAppProxySignature(params, secret));
 }
 
 Result<AppProxyRequest> VerifyAppProxyQuery(std::string_view raw_query, const std::vector<std::string>& secrets,
