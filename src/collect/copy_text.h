@@ -1,8 +1,8 @@
 // Rows in PostgreSQL's COPY text format (the default format of `COPY ... FROM STDIN`): columns separated by tabs, rows
 // by newlines, \N for NULL, and backslash escapes for the characters the format reserves.
 // Written by hand (not pqxx::stream_to) because the collector's group commit sends thousands of rows per COPY and
-// stream_to builds temporary strings for every field of every row; here a group's rows go into one buffer that is
-// handed to PostgreSQL in one piece (collect::EventStore).
+// stream_to builds temporary strings for every field of every row; here rows go into one reused buffer that is
+// handed to PostgreSQL a chunk of rows at a time (collect::EventStore).
 #pragma once
 
 #include <string>
@@ -24,6 +24,11 @@ class CopyRows {
   void EndRow();
 
   void Reserve(size_t bytes) { out_.reserve(bytes); }
+  // Forgets the rows written so far (keeping the buffer), e.g. once they are sent.
+  void Clear() {
+    out_.clear();
+    first_column_ = true;
+  }
   // Every row written so far, separated by newlines, without a newline after the last: the form pqxx's
   // write_raw_line takes (it adds the last newline itself). Empty when no row was written.
   const std::string& text() const { return out_; }

@@ -13,7 +13,7 @@
 
 #include "collect/copy_text.h"
 
-// pqxx 6 deprecates tablewriter in favour of stream_to, but only tablewriter takes preformatted rows (CopyInto).
+// pqxx 6 deprecates tablewriter in favour of stream_to, but only tablewriter takes preformatted rows (CopyEvents).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include <pqxx/tablewriter>
@@ -106,11 +106,20 @@ void AppendOptional(CopyRows& rows, const std::optional<std::string>& value) {
   }
 }
 
-// One COPY row per staged event, in kEventColumns order.
-std::string EventRows(std::span<const ShopBatch> batches, const std::vector<std::vector<const Event*>>& staged,
-                      size_t staged_total) {
+// COPY of every staged event into `table` (`events`, or the staging table), one row per event in kEventColumns order.
+// Rows are formatted into one buffer that is handed to pqxx whenever it holds about kCopyChunkBytes: small enough to
+// be reused from the heap (no page faults for a fresh multi-megabyte string per group), large enough that the calls
+// cost nothing. A server error (the unique violation of a redelivery) surfaces, with its SQLSTATE, at the end of the
+// COPY: libpq leaves the ErrorResponse unread while in COPY IN, and the server drops the rest of the data.
+constexpr size_t kCopyChunkBytes = 64 * 1024;
+
+void CopyEvents(pqxx::transaction_base& tx, const char* table, std::span<const ShopBatch> batches,
+                const std::vector<std::vector<const Event*>>& staged) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  pqxx::tablewriter writer(tx, table, kEventColumns.begin(), kEventColumns.end());
   CopyRows rows;
-  rows.Reserve(staged_total * 400);
+  rows.Reserve(kCopyChunkBytes + 16 * 1024);
   for (size_t request = 0; request < batches.size(); ++request) {
     const std::string& shop = batches[request].shop->value;
     for (const Event* event : staged[request]) {
@@ -125,18 +134,13 @@ std::string EventRows(std::span<const ShopBatch> batches, const std::vector<std:
       AppendOptional(rows, event->experiment);
       AppendOptional(rows, event->variant);
       rows.EndRow();
+      if (rows.text().size() >= kCopyChunkBytes) {
+        writer.write_raw_line(rows.text());  // pqxx adds the newline after the last row
+        rows.Clear();
+      }
     }
   }
-  return rows.text();
-}
-
-// COPY of `rows` (CopyRows::text()) into `table`, sent to PostgreSQL in one piece: a server error (a unique violation)
-// then surfaces at the end of the COPY with its SQLSTATE instead of as a failed write halfway.
-void CopyInto(pqxx::transaction_base& tx, const char* table, const std::string& rows) {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  pqxx::tablewriter writer(tx, table, kEventColumns.begin(), kEventColumns.end());
-  writer.write_raw_line(rows);  // pqxx adds the last row's newline
+  if (!rows.text().empty()) writer.write_raw_line(rows.text());
   writer.complete();
 #pragma GCC diagnostic pop
 }
@@ -222,14 +226,13 @@ std::vector<size_t> EventStore::Insert(pqxx::work& tx, std::span<const ShopBatch
   }
   if (staged_total == 0) return inserted;
 
-  const std::string rows = EventRows(batches, staged, staged_total);
   // Fast path, the usual case: no event of the group was stored before, so one COPY straight into `events` does it.
   // It runs in a savepoint because a client's retry of a stored batch makes it fail on the unique index
   // (shop_id, event_id, ts); then the savepoint is rolled back and the group takes the slow path.
   bool copied = false;
   try {
     pqxx::subtransaction fast(tx, "collect_fast");
-    CopyInto(fast, "events", rows);
+    CopyEvents(fast, "events", batches, staged);
     fast.commit();
     copied = true;
   } catch (const pqxx::unique_violation&) {
@@ -244,7 +247,7 @@ std::vector<size_t> EventStore::Insert(pqxx::work& tx, std::span<const ShopBatch
     // Event ids are client-generated UUIDs; should one id be staged twice (another ts or shop), its copies are told
     // apart only by count.
     tx.exec(kCreateStaging);
-    CopyInto(tx, "pagelift_collect_staging", rows);
+    CopyEvents(tx, "pagelift_collect_staging", batches, staged);
     const pqxx::result stored = tx.exec_prepared(kInsertStagedStatement);
     std::unordered_multimap<std::string_view, size_t> request_of;
     request_of.reserve(staged_total);

@@ -114,6 +114,30 @@ TEST_F(CollectRouteTest, RetriesAreCountedAsDuplicates) {
   EXPECT_EQ(Count("SELECT count(*) FROM events"), 5);
 }
 
+// A batch larger than one COPY chunk (src/collect/event_store.cpp) that starts with an event stored before: the
+// unique violation reaches the server while more rows are still being sent, and the group must still fall back to
+// the duplicate-aware path and store the rest. Props with the characters COPY escapes come back unchanged.
+TEST_F(CollectRouteTest, ARedeliveryInALargeBatchIsADuplicateAndTheRestIsStored) {
+  const auto stored = Event(Uuid(900));
+  ASSERT_EQ(Post(Body({stored})).status, 200);
+  const std::string url = "https://shop.example.com/" + std::string(300, 'p') + "?q=a\tb\\c\nd\re\"f";
+  json::array events{stored};
+  for (int i = 0; i < 499; ++i) {
+    auto event = Event(Uuid(1000 + i));
+    event["props"] = json::object{{"url", url}, {"i", i}};
+    events.push_back(event);
+  }
+  const auto result = Post(Body(events));
+  ASSERT_EQ(result.status, 200) << result.body;
+  EXPECT_EQ(Parse(result).at("accepted"), 500);
+  EXPECT_EQ(Parse(result).at("duplicates"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM events"), 500);
+  const auto stored_url = database_.Run([&](pqxx::work& tx) {
+    return tx.exec_params("SELECT props->>'url' FROM events WHERE event_id = $1", Uuid(1498))[0][0].as<std::string>();
+  });
+  EXPECT_EQ(stored_url, url);
+}
+
 TEST_F(CollectRouteTest, UnknownAndUninstalledShopsAreForbidden) {
   for (const char* shop : {"nosuchshop0001", "uninstalled001"}) {
     const auto result = Post(Body({Event(Uuid(30))}, shop));

@@ -19,6 +19,19 @@ TEST(CopyRows, SeparatesColumnsByTabsAndRowsByNewlines) {
   EXPECT_EQ(rows.text(), "a\t\\N\t\nb\tc");
 }
 
+TEST(CopyRows, ClearStartsAfreshAfterRowsWereSent) {
+  CopyRows rows;
+  rows.Text("a");
+  rows.Text("b");
+  rows.EndRow();
+  rows.Clear();
+  EXPECT_EQ(rows.text(), "");
+  rows.Text("c");
+  rows.Null();
+  rows.EndRow();
+  EXPECT_EQ(rows.text(), "c\t\\N");
+}
+
 TEST(CopyRows, EscapesTheCharactersTheFormatReserves) {
   CopyRows rows;
   rows.Text("back\\slash\ttab\nnew\rret {\"k\":\"x\\\"y\"} \\N");
