@@ -111,7 +111,7 @@ void ScheduleWorkers(jobs::Scheduler& scheduler, db::Database& database, const C
     if (!report) log::Warn("partition maintenance failed", {{"error", std::string(report.error().message)}});
   });
   // Experiment results: each run folds what arrived since the last one (one worker per experiment at a time).
-  scheduler.Every("experiment-aggregation", std::chrono::seconds(60),
+  scheduler.Every("experiment-aggregation", config.aggregation_interval,
                   [&database] { experiments::RunAggregationPass(database); });
 }
 

@@ -118,7 +118,8 @@ Result<Config> LoadConfig(const EnvLookup& env) {
                      flag("PAGELIFT_WORKERS", config.run_workers),
                      millis("PAGELIFT_SHUTDOWN_GRACE_MS", config.shutdown_grace),
                      millis("PAGELIFT_REQUEST_TIMEOUT_MS", config.request_timeout),
-                     millis("PAGELIFT_IDLE_TIMEOUT_MS", config.idle_timeout)}) {
+                     millis("PAGELIFT_IDLE_TIMEOUT_MS", config.idle_timeout),
+                     millis("PAGELIFT_AGGREGATION_INTERVAL_MS", config.aggregation_interval)}) {
     if (error) return *error;
   }
   if (auto text = get("PAGELIFT_LOG_LEVEL")) {

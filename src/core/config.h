@@ -35,6 +35,7 @@ struct Config {
   std::chrono::milliseconds request_timeout{30000};  // PAGELIFT_REQUEST_TIMEOUT_MS (headers + body)
   std::chrono::milliseconds idle_timeout{60000};     // PAGELIFT_IDLE_TIMEOUT_MS (keep-alive)
   int events_retention_months = 13;               // PAGELIFT_EVENTS_RETENTION_MONTHS
+  std::chrono::milliseconds aggregation_interval{60000};  // PAGELIFT_AGGREGATION_INTERVAL_MS (experiment results)
   std::string shopify_api_key;                    // SHOPIFY_API_KEY
   std::vector<std::string> shopify_api_secrets;   // SHOPIFY_API_SECRET, comma-separated, newest first
   std::string shopify_app_url;                    // SHOPIFY_APP_URL

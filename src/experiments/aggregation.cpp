@@ -1,6 +1,7 @@
 // Incremental, exact aggregation of experiment results; see aggregation.h.
 #include "experiments/aggregation.h"
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -137,38 +138,26 @@ Scales ScalesOf(Metric metric) {
 }
 
 CellSums CellOf(const VisitorValues& v, Metric metric) {
+  const Int128 revenue = v.revenue_cents;
+  ValueSums<Int128> one;
+  one.n = 1;
+  one.viewed = v.viewed ? 1 : 0;
+  one.added_to_cart = v.added_to_cart ? 1 : 0;
+  one.began_checkout = v.began_checkout ? 1 : 0;
+  one.purchased = v.purchased ? 1 : 0;
+  one.revenue = revenue;
+  one.revenue_squares = revenue * revenue;
+  one.orders = v.orders;
+  one.orders_squares = static_cast<Int128>(v.orders) * v.orders;
+  one.revenue_orders = revenue * v.orders;
+  const MetricSums<Int128> m = MetricSumsOf(one, metric);
   CellSums cell;
   cell.n = 1;
-  auto binary = [&cell](bool x) {
-    cell.sum = x ? 1 : 0;
-    cell.sum_squares = cell.sum;
-  };
-  const Int128 revenue = v.revenue_cents;
-  switch (metric) {
-    case Metric::kViewRate:
-      binary(v.viewed);
-      break;
-    case Metric::kAddToCartRate:
-      binary(v.added_to_cart);
-      break;
-    case Metric::kCheckoutRate:
-      binary(v.began_checkout);
-      break;
-    case Metric::kPurchaseRate:
-      binary(v.purchased);
-      break;
-    case Metric::kRevenuePerVisitor:
-      cell.sum = revenue;
-      cell.sum_squares = revenue * revenue;
-      break;
-    case Metric::kAverageOrderValue:
-      cell.sum = revenue;
-      cell.sum_squares = revenue * revenue;
-      cell.denominator_sum = v.orders;
-      cell.denominator_sum_squares = static_cast<Int128>(v.orders) * v.orders;
-      cell.sum_products = revenue * v.orders;
-      break;
-  }
+  cell.sum = m.sum;
+  cell.sum_squares = m.sum_squares;
+  cell.denominator_sum = m.denominator_sum;
+  cell.denominator_sum_squares = m.denominator_sum_squares;
+  cell.sum_products = m.sum_products;
   return cell;
 }
 
@@ -193,7 +182,9 @@ constexpr const char* kEnsureWatermarks =
     "SELECT shop_id, id FROM experiments WHERE shop_id = $1 AND id = ANY($2::uuid[]) ON CONFLICT DO NOTHING";
 
 constexpr const char* kLockWatermarks = R"sql(
-SELECT experiment_id::text, event_id_safe, assignment_seq_safe, orders_since::text
+SELECT experiment_id::text, event_id_safe, assignment_seq_safe, orders_since::text,
+       CASE WHEN isfinite(orders_since) THEN (extract(epoch FROM orders_since) * 1000000)::bigint
+            ELSE -9223372036854775807 END
   FROM experiment_aggregation WHERE shop_id = $1 AND experiment_id = ANY($2::uuid[])
  ORDER BY experiment_id
    FOR UPDATE SKIP LOCKED
@@ -212,10 +203,12 @@ CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_marks (
   orders_since TIMESTAMPTZ NOT NULL) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_dirty2 (
   anon_id TEXT NOT NULL, experiment_id UUID NOT NULL, PRIMARY KEY (anon_id, experiment_id)) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_visitors2 (
+CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_visitors3 (
   experiment_id UUID NOT NULL, anon_id TEXT NOT NULL, remove BOOLEAN NOT NULL, variant TEXT NOT NULL,
   segments TEXT NOT NULL, viewed BOOLEAN NOT NULL, added_to_cart BOOLEAN NOT NULL, began_checkout BOOLEAN NOT NULL,
-  purchased BOOLEAN NOT NULL, revenue_cents BIGINT NOT NULL, orders INT NOT NULL) ON COMMIT DELETE ROWS;
+  purchased BOOLEAN NOT NULL, revenue_cents BIGINT NOT NULL, orders INT NOT NULL, fold_state TEXT NOT NULL)
+  ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_touched (anon_id TEXT PRIMARY KEY) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_cells2 (
   experiment_id UUID NOT NULL, variant TEXT NOT NULL, segment TEXT NOT NULL, metric TEXT NOT NULL, n BIGINT NOT NULL,
   sum NUMERIC NOT NULL, sum_squares NUMERIC NOT NULL, denominator_sum NUMERIC NOT NULL,
@@ -237,26 +230,55 @@ SELECT a.anon_id, a.experiment_id
 ON CONFLICT DO NOTHING
 )sql";
 
-// Visitors with events since the smallest watermark ($2), once for the shop; a visitor is dirty for an experiment
-// when their newest event is past that experiment's own watermark. Experiments on their first run (every assigned
-// visitor already dirty) are left out of the smallest watermark, so a recomputation never scans the whole history.
-std::string DirtyFromEventsAndOrdersSql() {
+// The columns of an event the aggregation reads (VisitorEvent; EventOf parses them in this order).
+constexpr const char* kEventColumns = R"sql(
+e.anon_id, e.id, e.event_id::text, e.event_type, (extract(epoch FROM e.ts) * 1000000)::bigint, e.session_id,
+coalesce(e.experiment_id, ''), coalesce(lower(e.props->>'device'), ''),
+coalesce(e.props->>'visitor', e.props->>'returning', ''), coalesce(e.props->>'utm_medium', ''),
+coalesce(e.props->>'utm_source', ''), coalesce(e.props->>'referrer', ''), coalesce(e.props->>'order_id', ''),
+coalesce(e.props->>'total', e.props->>'value', e.props->>'revenue', '')
+)sql";
+
+// The fold's scan: the shop's events since the smallest watermark ($2) of visitors in a locked experiment, each
+// with whether another stored copy of its event id exists (the unique index on (shop_id, event_id, ts) answers).
+std::string NewEventsSql() {
   return fmt::format(R"sql(
-INSERT INTO pagelift_agg_dirty2 (anon_id, experiment_id)
-SELECT a.anon_id, a.experiment_id
-  FROM (SELECT anon_id, max(id) AS max_id FROM events WHERE shop_id = $1 AND id > $2 GROUP BY anon_id) e
-  JOIN assignments a ON a.shop_id = $1 AND a.anon_id = e.anon_id
-  JOIN pagelift_agg_marks m ON m.experiment_id = a.experiment_id AND e.max_id > m.event_safe
-UNION
-SELECT a.anon_id, a.experiment_id
-  FROM (SELECT {} AS anon_id, max(o.updated_at) AS updated_at FROM orders_cache o
-         WHERE o.shop_id = $1 AND o.updated_at > $3::timestamptz AND o.attribution IS NOT NULL GROUP BY 1) o
-  JOIN assignments a ON a.shop_id = $1 AND a.anon_id = o.anon_id
-  JOIN pagelift_agg_marks m ON m.experiment_id = a.experiment_id AND o.updated_at > m.orders_since
-ON CONFLICT DO NOTHING
+SELECT {},
+       EXISTS (SELECT 1 FROM events x WHERE x.shop_id = $1 AND x.event_id = e.event_id AND x.id <> e.id)
+  FROM events e
+ WHERE e.shop_id = $1 AND e.id > $2
+   AND EXISTS (SELECT 1 FROM assignments a JOIN pagelift_agg_marks m ON m.experiment_id = a.experiment_id
+                WHERE a.shop_id = $1 AND a.anon_id = e.anon_id)
+)sql",
+                     kEventColumns);
+}
+
+// Attributed orders written (inserted or updated: ingested_at) since the smallest watermark ($2).
+std::string ChangedOrdersSql() {
+  return fmt::format(R"sql(
+SELECT o.anon_id, o.order_id, (o.total * 100)::bigint, (extract(epoch FROM o.created_at) * 1000000)::bigint,
+       (extract(epoch FROM o.ingested_at) * 1000000)::bigint
+  FROM (SELECT {} AS anon_id, o.* FROM orders_cache o
+         WHERE o.shop_id = $1 AND o.ingested_at > $2::timestamptz AND o.attribution IS NOT NULL) o
+ WHERE o.anon_id IS NOT NULL
+   AND EXISTS (SELECT 1 FROM assignments a JOIN pagelift_agg_marks m ON m.experiment_id = a.experiment_id
+                WHERE a.shop_id = $1 AND a.anon_id = o.anon_id)
 )sql",
                      kVisitorOf);
 }
+
+// The touched visitors' memberships of the locked experiments, whether a new assignment made them dirty already,
+// and their stored state.
+constexpr const char* kTouchedMembers = R"sql(
+SELECT t.anon_id, a.experiment_id::text, a.variant, (extract(epoch FROM a.assigned_at) * 1000000)::bigint,
+       d.anon_id IS NOT NULL, v.variant, array_to_string(v.segments, ','), v.viewed, v.added_to_cart,
+       v.began_checkout, v.purchased, v.revenue_cents, v.orders, v.fold_state::text
+  FROM pagelift_agg_touched t
+  JOIN assignments a ON a.shop_id = $1 AND a.anon_id = t.anon_id
+  JOIN pagelift_agg_marks m ON m.experiment_id = a.experiment_id
+  LEFT JOIN pagelift_agg_dirty2 d ON d.anon_id = a.anon_id AND d.experiment_id = a.experiment_id
+  LEFT JOIN experiment_visitors v ON v.shop_id = $1 AND v.experiment_id = a.experiment_id AND v.anon_id = a.anon_id
+)sql";
 
 constexpr const char* kNextBatch =
     "SELECT max(anon_id), count(*) FROM (SELECT anon_id FROM pagelift_agg_dirty2 WHERE anon_id > $1 "
@@ -269,15 +291,12 @@ SELECT a.anon_id, a.experiment_id::text, a.variant, (extract(epoch FROM a.assign
  WHERE d.anon_id > $2 AND d.anon_id <= $3
 )sql";
 
-constexpr const char* kBatchEvents = R"sql(
-SELECT e.anon_id, e.event_id::text, e.event_type, (extract(epoch FROM e.ts) * 1000000)::bigint, e.session_id,
-       coalesce(e.experiment_id, ''), coalesce(lower(e.props->>'device'), ''),
-       coalesce(e.props->>'visitor', e.props->>'returning', ''), coalesce(e.props->>'utm_medium', ''),
-       coalesce(e.props->>'utm_source', ''), coalesce(e.props->>'referrer', ''), coalesce(e.props->>'order_id', ''),
-       coalesce(e.props->>'total', e.props->>'value', e.props->>'revenue', '')
-  FROM (SELECT DISTINCT anon_id FROM pagelift_agg_dirty2 WHERE anon_id > $2 AND anon_id <= $3) d
-  JOIN events e ON e.shop_id = $1 AND e.anon_id = d.anon_id
-)sql";
+std::string BatchEventsSql() {
+  return fmt::format(
+      "SELECT {} FROM (SELECT DISTINCT anon_id FROM pagelift_agg_dirty2 WHERE anon_id > $2 AND anon_id <= $3) d "
+      "JOIN events e ON e.shop_id = $1 AND e.anon_id = d.anon_id",
+      kEventColumns);
+}
 
 std::string BatchOrdersSql() {
   return fmt::format(
@@ -289,41 +308,54 @@ std::string BatchOrdersSql() {
 
 constexpr const char* kBatchState = R"sql(
 SELECT v.anon_id, v.experiment_id::text, v.variant, array_to_string(v.segments, ','), v.viewed, v.added_to_cart,
-       v.began_checkout, v.purchased, v.revenue_cents, v.orders
+       v.began_checkout, v.purchased, v.revenue_cents, v.orders, v.fold_state::text
   FROM pagelift_agg_dirty2 d
   JOIN experiment_visitors v ON v.shop_id = $1 AND v.experiment_id = d.experiment_id AND v.anon_id = d.anon_id
  WHERE d.anon_id > $2 AND d.anon_id <= $3
 )sql";
 
 constexpr const char* kRemoveVisitors = R"sql(
-DELETE FROM experiment_visitors v USING pagelift_agg_visitors2 s
+DELETE FROM experiment_visitors v USING pagelift_agg_visitors3 s
  WHERE v.shop_id = $1 AND v.experiment_id = s.experiment_id AND v.anon_id = s.anon_id AND s.remove
 )sql";
 
 constexpr const char* kUpsertVisitors = R"sql(
 INSERT INTO experiment_visitors (shop_id, experiment_id, anon_id, variant, segments, viewed, added_to_cart,
-                                 began_checkout, purchased, revenue_cents, orders, updated_at)
+                                 began_checkout, purchased, revenue_cents, orders, fold_state, updated_at)
 SELECT $1, experiment_id, anon_id, variant, string_to_array(nullif(segments, ''), ','), viewed, added_to_cart,
-       began_checkout, purchased, revenue_cents, orders, now()
-  FROM pagelift_agg_visitors2 WHERE NOT remove
+       began_checkout, purchased, revenue_cents, orders, fold_state::jsonb, now()
+  FROM pagelift_agg_visitors3 WHERE NOT remove
 ON CONFLICT (shop_id, experiment_id, anon_id) DO UPDATE SET
   variant = EXCLUDED.variant, segments = EXCLUDED.segments, viewed = EXCLUDED.viewed,
   added_to_cart = EXCLUDED.added_to_cart, began_checkout = EXCLUDED.began_checkout, purchased = EXCLUDED.purchased,
-  revenue_cents = EXCLUDED.revenue_cents, orders = EXCLUDED.orders, updated_at = now()
+  revenue_cents = EXCLUDED.revenue_cents, orders = EXCLUDED.orders, fold_state = EXCLUDED.fold_state,
+  updated_at = now()
 )sql";
 
 // Folds the deltas in, then drops cells that are back to nothing (a recomputation from scratch would not have them).
-constexpr const char* kApplyCells = R"sql(
-INSERT INTO results_aggregates AS r (shop_id, experiment_id, variant, segment, metric, n, sum, sum_squares,
-                                     denominator_sum, denominator_sum_squares, sum_products, updated_at)
+// An update, then an insert of the cells that do not exist yet: not INSERT ... ON CONFLICT DO UPDATE, whose proposed
+// row is checked against results_aggregates' constraints before the conflict is found, so a negative delta (a
+// visitor leaving a segment) would fail n >= 0 although the sum stays positive.
+constexpr const char* kUpdateCells = R"sql(
+UPDATE results_aggregates r SET
+  n = r.n + c.n, sum = r.sum + c.sum, sum_squares = r.sum_squares + c.sum_squares,
+  denominator_sum = r.denominator_sum + c.denominator_sum,
+  denominator_sum_squares = r.denominator_sum_squares + c.denominator_sum_squares,
+  sum_products = r.sum_products + c.sum_products, updated_at = now()
+  FROM pagelift_agg_cells2 c
+ WHERE r.shop_id = $1 AND r.experiment_id = c.experiment_id AND r.variant = c.variant AND r.segment = c.segment
+   AND r.metric = c.metric
+)sql";
+
+constexpr const char* kInsertCells = R"sql(
+INSERT INTO results_aggregates (shop_id, experiment_id, variant, segment, metric, n, sum, sum_squares,
+                                denominator_sum, denominator_sum_squares, sum_products, updated_at)
 SELECT $1, experiment_id, variant, segment, metric, n, sum, sum_squares, denominator_sum, denominator_sum_squares,
        sum_products, now()
-  FROM pagelift_agg_cells2
-ON CONFLICT (shop_id, experiment_id, variant, segment, metric) DO UPDATE SET
-  n = r.n + EXCLUDED.n, sum = r.sum + EXCLUDED.sum, sum_squares = r.sum_squares + EXCLUDED.sum_squares,
-  denominator_sum = r.denominator_sum + EXCLUDED.denominator_sum,
-  denominator_sum_squares = r.denominator_sum_squares + EXCLUDED.denominator_sum_squares,
-  sum_products = r.sum_products + EXCLUDED.sum_products, updated_at = now()
+  FROM pagelift_agg_cells2 c
+ WHERE NOT EXISTS (SELECT 1 FROM results_aggregates r
+                    WHERE r.shop_id = $1 AND r.experiment_id = c.experiment_id AND r.variant = c.variant
+                      AND r.segment = c.segment AND r.metric = c.metric)
 )sql";
 
 constexpr const char* kDropEmptyCells = R"sql(
@@ -389,11 +421,52 @@ std::vector<std::string> SplitSegments(std::string_view text) {
   return out;
 }
 
-// One visitor's membership of one experiment in a batch: their assignment (none: no longer a unit) and the values
+// A stored experiment_visitors row (columns from `first` on: variant, segments, flags, revenue, orders, fold_state);
+// nullopt when the row is absent. The fold state stays empty (assigned_us 0, no source) when the row has none.
+struct StoredVisitor {
+  VisitorState state;
+  bool foldable = false;  // fold_state present and readable
+};
+
+std::optional<StoredVisitor> StoredOf(const pqxx::row& row, int first) {
+  if (row[first].is_null()) return std::nullopt;
+  StoredVisitor stored;
+  VisitorValues& v = stored.state.values;
+  v.variant = row[first].as<std::string>();
+  v.segments = SplitSegments(row[first + 1].as<std::string>());
+  v.viewed = row[first + 2].as<bool>();
+  v.added_to_cart = row[first + 3].as<bool>();
+  v.began_checkout = row[first + 4].as<bool>();
+  v.purchased = row[first + 5].as<bool>();
+  v.revenue_cents = row[first + 6].as<std::int64_t>();
+  v.orders = row[first + 7].as<std::int32_t>();
+  stored.foldable = !row[first + 8].is_null() && FoldStateFromJson(row[first + 8].c_str(), stored.state);
+  return stored;
+}
+
+VisitorEvent EventOf(const pqxx::row& row) {
+  VisitorEvent event;
+  event.row_id = row[1].as<std::int64_t>();
+  event.event_id = row[2].as<std::string>();
+  event.type = row[3].as<std::string>();
+  event.ts_us = row[4].as<std::int64_t>();
+  event.session_id = row[5].as<std::string>();
+  event.experiment_id = row[6].as<std::string>();
+  event.device = row[7].as<std::string>();
+  event.visitor = row[8].as<std::string>();
+  event.utm_medium = row[9].as<std::string>();
+  event.utm_source = row[10].as<std::string>();
+  event.referrer = row[11].as<std::string>();
+  event.order_id = row[12].as<std::string>();
+  event.value_cents = ParseCents(row[13].as<std::string>());
+  return event;
+}
+
+// One visitor's membership of one experiment in a batch: their assignment (none: no longer a unit) and the state
 // stored by the last run (none: not counted yet).
 struct Membership {
   std::optional<Exposure> exposure;
-  std::optional<VisitorValues> stored;
+  std::optional<StoredVisitor> stored;
 };
 
 struct VisitorData {
@@ -402,60 +475,178 @@ struct VisitorData {
   std::map<std::size_t, Membership> experiments;  // index into the run's experiments
 };
 
-// The experiments of one run, their deltas and reports, in the order of the locked watermark rows.
+// The experiments of one run (in the order of the locked watermark rows), their watermarks, deltas and reports.
 struct RunState {
   std::vector<Experiment> experiments;
   std::unordered_map<std::string, std::size_t> index;  // experiment id → position
+  std::vector<std::int64_t> event_safe;                 // per experiment: events with a larger id are new
+  std::vector<std::int64_t> orders_since_us;            // per experiment: orders ingested later are new
   std::vector<CellDeltas> deltas;
   std::vector<AggregationReport> reports;
+
+  std::optional<std::size_t> ExperimentOf(const pqxx::field& field) const {
+    const auto it = index.find(field.as<std::string>());
+    return it == index.end() ? std::nullopt : std::optional<std::size_t>(it->second);
+  }
 };
 
-// One batch of dirty visitors (anon_id in (low, high]) of every experiment of the run: recompute, diff against the
-// stored values, stage the changed visitors and accumulate the cell deltas.
+// Visitors whose experiment_visitors row changes: written with one COPY and two statements.
+class VisitorWriter {
+ public:
+  // The visitor's new state (nullopt: no longer a unit) against the stored one: counts the visit in the report,
+  // applies the difference of the contribution to the deltas and stages the row when anything changed.
+  void Update(RunState& run, std::size_t e, const std::string& anon_id, const std::optional<VisitorState>& current,
+              const std::optional<StoredVisitor>& stored) {
+    ++run.reports[e].visitors;
+    const VisitorValues* before = stored ? &stored->state.values : nullptr;
+    const VisitorValues* after = current ? &current->values : nullptr;
+    const bool values_changed = (before == nullptr) != (after == nullptr) || (before && *before != *after);
+    if (values_changed) {
+      ++run.reports[e].changed;
+      if (before) AddContribution(run.deltas[e], *before, -1);
+      if (after) AddContribution(run.deltas[e], *after, +1);
+    }
+    if (!values_changed && (!current || (stored->foldable && stored->state == *current))) return;
+    const VisitorState& s = current ? *current : stored->state;
+    rows_.push_back(Row{run.experiments[e].id, anon_id, !current, s.values, current ? FoldStateToJson(s) : "{}"});
+  }
+
+  std::size_t Pending() const { return rows_.size(); }
+
+  void Write(pqxx::work& tx, const std::string& shop_id) {
+    if (rows_.empty()) return;
+    {
+      pqxx::stream_to staging(tx, "pagelift_agg_visitors3",
+                              std::vector<std::string>{"experiment_id", "anon_id", "remove", "variant", "segments",
+                                                       "viewed", "added_to_cart", "began_checkout", "purchased",
+                                                       "revenue_cents", "orders", "fold_state"});
+      for (const Row& r : rows_) {
+        const VisitorValues& v = r.values;
+        staging << std::make_tuple(r.experiment_id, r.anon_id, BoolText(r.remove), v.variant,
+                                   JoinSegments(v.segments), BoolText(v.viewed), BoolText(v.added_to_cart),
+                                   BoolText(v.began_checkout), BoolText(v.purchased), v.revenue_cents, v.orders,
+                                   r.fold_state);
+      }
+      staging.complete();
+    }
+    rows_.clear();
+    tx.exec_params(kRemoveVisitors, shop_id);
+    tx.exec_params(kUpsertVisitors, shop_id);
+    tx.exec("TRUNCATE pagelift_agg_visitors3");
+  }
+
+ private:
+  struct Row {
+    std::string experiment_id;
+    std::string anon_id;
+    bool remove = false;
+    VisitorValues values;
+    std::string fold_state;
+  };
+  std::vector<Row> rows_;
+};
+
+// The fold: reads what arrived since the smallest watermark (not the visitors' history), folds it into each touched
+// visitor's stored state, and adds to pagelift_agg_dirty2 the visitors the fold cannot decide (recomputed by
+// ProcessBatch like new assignments).
+void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_from, const std::string& orders_from,
+                 RunState& run) {
+  std::unordered_map<std::string, VisitorData> touched;
+  for (const auto& row : tx.exec_params(NewEventsSql(), shop_id, scan_from)) {
+    VisitorEvent event = EventOf(row);
+    event.duplicated = row[14].as<bool>();
+    touched[row[0].as<std::string>()].events.push_back(std::move(event));
+  }
+  for (const auto& row : tx.exec_params(ChangedOrdersSql(), shop_id, orders_from)) {
+    touched[row[0].as<std::string>()].orders.push_back(VisitorOrder{row[1].as<std::string>(),
+                                                                    row[2].as<std::int64_t>(),
+                                                                    row[3].as<std::int64_t>(),
+                                                                    row[4].as<std::int64_t>()});
+  }
+  if (touched.empty()) return;
+  {
+    pqxx::stream_to staging(tx, "pagelift_agg_touched", std::vector<std::string>{"anon_id"});
+    for (const auto& [anon_id, data] : touched) staging << std::make_tuple(anon_id);
+    staging.complete();
+  }
+  std::vector<std::pair<std::string, std::string>> fallback;  // (anon_id, experiment id)
+  VisitorWriter writer;
+  std::vector<VisitorEvent> events;
+  std::vector<VisitorOrder> orders;
+  for (const auto& row : tx.exec_params(kTouchedMembers, shop_id)) {
+    const auto e = run.ExperimentOf(row[1]);
+    if (!e || row[4].as<bool>()) continue;  // a new assignment: recomputed anyway
+    const std::string anon_id = row[0].as<std::string>();
+    const VisitorData& data = touched.at(anon_id);
+    // New for this experiment: past its own watermarks (the scan started at the smallest).
+    events.clear();
+    orders.clear();
+    for (const VisitorEvent& event : data.events) {
+      if (event.row_id > run.event_safe[*e]) events.push_back(event);
+    }
+    for (const VisitorOrder& order : data.orders) {
+      if (order.ingested_us > run.orders_since_us[*e]) orders.push_back(order);
+    }
+    if (events.empty() && orders.empty()) continue;
+    const Experiment& experiment = run.experiments[*e];
+    const Exposure exposure{row[2].as<std::string>(), row[3].as<std::int64_t>()};
+    const std::optional<StoredVisitor> stored = StoredOf(row, 5);
+    std::optional<VisitorState> folded;
+    if (stored && stored->foldable && experiment.VariantIndex(exposure.variant) >= 0) {
+      folded = FoldVisitorState(experiment.id, stored->state, exposure, events, orders,
+                                experiment.definition.guardrails.revenue_cap_cents);
+    }
+    if (!folded) {
+      fallback.emplace_back(anon_id, experiment.id);
+      continue;
+    }
+    ++run.reports[*e].folded;
+    writer.Update(run, *e, anon_id, folded, stored);
+  }
+  writer.Write(tx, shop_id);
+  if (!fallback.empty()) {
+    pqxx::stream_to staging(tx, "pagelift_agg_dirty2", std::vector<std::string>{"anon_id", "experiment_id"});
+    for (const auto& [anon_id, experiment_id] : fallback) staging << std::make_tuple(anon_id, experiment_id);
+    staging.complete();
+  }
+}
+
+// One dirty visitor of every experiment of the run they are dirty for, recomputed from all of their data.
+void Recompute(RunState& run, const std::string& anon_id, const VisitorData& data, VisitorWriter& writer) {
+  for (const auto& [e, member] : data.experiments) {
+    const Experiment& experiment = run.experiments[e];
+    if (!member.exposure && !member.stored) continue;
+    std::optional<VisitorState> current;
+    // A visitor counts once assigned to one of the experiment's variants (an exposure naming an unknown variant,
+    // e.g. from a stale script, is not a unit of this experiment).
+    if (member.exposure && experiment.VariantIndex(member.exposure->variant) >= 0) {
+      current = ComputeVisitorState(experiment.id, *member.exposure, data.events, data.orders,
+                                    experiment.definition.guardrails.revenue_cap_cents);
+    }
+    writer.Update(run, e, anon_id, current, member.stored);
+  }
+}
+
+// One batch of dirty visitors (anon_id in (low, high]) of every experiment of the run: recompute from all of their
+// data, diff against the stored values, stage the changed visitors and accumulate the cell deltas.
 void ProcessBatch(pqxx::work& tx, const std::string& shop_id, const std::string& low, const std::string& high,
                   RunState& run) {
   std::unordered_map<std::string, VisitorData> visitors;
-  auto experiment_of = [&run](const pqxx::field& field) -> std::optional<std::size_t> {
-    const auto it = run.index.find(field.as<std::string>());
-    return it == run.index.end() ? std::nullopt : std::optional<std::size_t>(it->second);
-  };
   for (const auto& row : tx.exec_params(kBatchAssignments, shop_id, low, high)) {
-    if (auto e = experiment_of(row[1])) {
+    if (auto e = run.ExperimentOf(row[1])) {
       visitors[row[0].as<std::string>()].experiments[*e].exposure =
           Exposure{row[2].as<std::string>(), row[3].as<std::int64_t>()};
     }
   }
   for (const auto& row : tx.exec_params(kBatchState, shop_id, low, high)) {
-    const auto e = experiment_of(row[1]);
-    if (!e) continue;
-    VisitorValues v;
-    v.variant = row[2].as<std::string>();
-    v.segments = SplitSegments(row[3].as<std::string>());
-    v.viewed = row[4].as<bool>();
-    v.added_to_cart = row[5].as<bool>();
-    v.began_checkout = row[6].as<bool>();
-    v.purchased = row[7].as<bool>();
-    v.revenue_cents = row[8].as<std::int64_t>();
-    v.orders = row[9].as<std::int32_t>();
-    visitors[row[0].as<std::string>()].experiments[*e].stored = std::move(v);
+    if (auto e = run.ExperimentOf(row[1])) {
+      visitors[row[0].as<std::string>()].experiments[*e].stored = StoredOf(row, 2);
+    }
   }
-  for (const auto& row : tx.exec_params(kBatchEvents, shop_id, low, high)) {
+  for (const auto& row : tx.exec_params(BatchEventsSql(), shop_id, low, high)) {
     const auto it = visitors.find(row[0].as<std::string>());
     if (it == visitors.end()) continue;  // dirty for no experiment of this run (cannot happen; cheap to guard)
-    VisitorEvent event;
-    event.event_id = row[1].as<std::string>();
-    event.type = row[2].as<std::string>();
-    event.ts_us = row[3].as<std::int64_t>();
-    event.session_id = row[4].as<std::string>();
-    event.experiment_id = row[5].as<std::string>();
-    event.device = row[6].as<std::string>();
-    event.visitor = row[7].as<std::string>();
-    event.utm_medium = row[8].as<std::string>();
-    event.utm_source = row[9].as<std::string>();
-    event.referrer = row[10].as<std::string>();
-    event.order_id = row[11].as<std::string>();
-    event.value_cents = ParseCents(row[12].as<std::string>());
-    it->second.events.push_back(std::move(event));
+    it->second.events.push_back(EventOf(row));
   }
   for (const auto& row : tx.exec_params(BatchOrdersSql(), shop_id, low, high)) {
     const auto it = visitors.find(row[0].as<std::string>());
@@ -464,37 +655,110 @@ void ProcessBatch(pqxx::work& tx, const std::string& shop_id, const std::string&
         VisitorOrder{row[1].as<std::string>(), row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
   }
 
-  pqxx::stream_to staging(tx, "pagelift_agg_visitors2",
-                          std::vector<std::string>{"experiment_id", "anon_id", "remove", "variant", "segments",
-                                                   "viewed", "added_to_cart", "began_checkout", "purchased",
-                                                   "revenue_cents", "orders"});
-  for (auto& [anon_id, data] : visitors) {
-    for (auto& [e, member] : data.experiments) {
-      const Experiment& experiment = run.experiments[e];
-      AggregationReport& report = run.reports[e];
-      std::optional<VisitorValues> current;
-      // A visitor counts once assigned to one of the experiment's variants (an exposure naming an unknown variant,
-      // e.g. from a stale script, is not a unit of this experiment).
-      if (member.exposure && experiment.VariantIndex(member.exposure->variant) >= 0) {
-        current = ComputeVisitorValues(experiment.id, *member.exposure, data.events, data.orders,
-                                       experiment.definition.guardrails.revenue_cap_cents);
-      }
-      if (!member.exposure && !member.stored) continue;
-      ++report.visitors;
-      if (current == member.stored) continue;
-      ++report.changed;
-      if (member.stored) AddContribution(run.deltas[e], *member.stored, -1);
-      if (current) AddContribution(run.deltas[e], *current, +1);
-      const VisitorValues& v = current ? *current : *member.stored;
-      staging << std::make_tuple(experiment.id, anon_id, BoolText(!current), v.variant, JoinSegments(v.segments),
-                                 BoolText(v.viewed), BoolText(v.added_to_cart), BoolText(v.began_checkout),
-                                 BoolText(v.purchased), v.revenue_cents, v.orders);
+  VisitorWriter writer;
+  for (const auto& [anon_id, data] : visitors) Recompute(run, anon_id, data, writer);
+  writer.Write(tx, shop_id);
+}
+
+// A server-side cursor read in chunks: one big sorted query without holding all of its rows.
+class Cursor {
+ public:
+  Cursor(pqxx::work& tx, std::string name, const std::string& query) : tx_(tx), name_(std::move(name)) {
+    tx_.exec("DECLARE " + name_ + " NO SCROLL CURSOR FOR " + query);
+  }
+  ~Cursor() {
+    try {
+      tx_.exec("CLOSE " + name_);
+    } catch (...) {  // the transaction failed already; it closes the cursor
     }
   }
-  staging.complete();
-  tx.exec_params(kRemoveVisitors, shop_id);
-  tx.exec_params(kUpsertVisitors, shop_id);
-  tx.exec("TRUNCATE pagelift_agg_visitors2");
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+
+  // The current row (Valid() first), its first column (the visitor), and the step to the next one.
+  bool Valid() {
+    if (position_ < rows_.size()) return true;
+    if (done_) return false;
+    rows_ = tx_.exec("FETCH 20000 FROM " + name_);
+    position_ = 0;
+    done_ = rows_.empty();
+    return !done_;
+  }
+  pqxx::row Row() const { return rows_[static_cast<pqxx::result::size_type>(position_)]; }
+  std::string_view Visitor() const {
+    const pqxx::field field = rows_[static_cast<pqxx::result::size_type>(position_)][0];
+    return std::string_view(field.c_str(), field.size());
+  }
+  void Next() { ++position_; }
+
+ private:
+  pqxx::work& tx_;
+  std::string name_;
+  pqxx::result rows_;
+  std::size_t position_ = 0;
+  bool done_ = false;
+};
+
+// Every dirty pair at once, for a first run or a recomputation: the assignments, stored visitors, events and orders
+// of the dirty visitors each come as one stream sorted by visitor (one scan of the shop's events and one sort,
+// instead of an index lookup per visitor), merged here visitor by visitor. Byte order (COLLATE "C") on both sides.
+void ProcessStreamed(pqxx::work& tx, const std::string& shop_id, RunState& run) {
+  const std::string shop = tx.quote(shop_id);
+  tx.exec("SET LOCAL work_mem = '256MB'");
+  tx.exec("ANALYZE pagelift_agg_dirty2");  // a temporary table has no statistics until asked: plan the joins on them
+  Cursor assignments(tx, "pagelift_agg_assignments", fmt::format(R"sql(
+SELECT a.anon_id, a.experiment_id::text, a.variant, (extract(epoch FROM a.assigned_at) * 1000000)::bigint
+  FROM pagelift_agg_dirty2 d
+  JOIN assignments a ON a.shop_id = {0} AND a.experiment_id = d.experiment_id AND a.anon_id = d.anon_id
+ ORDER BY a.anon_id COLLATE "C")sql", shop));
+  Cursor stored(tx, "pagelift_agg_stored", fmt::format(R"sql(
+SELECT v.anon_id, v.experiment_id::text, v.variant, array_to_string(v.segments, ','), v.viewed, v.added_to_cart,
+       v.began_checkout, v.purchased, v.revenue_cents, v.orders, v.fold_state::text
+  FROM pagelift_agg_dirty2 d
+  JOIN experiment_visitors v ON v.shop_id = {0} AND v.experiment_id = d.experiment_id AND v.anon_id = d.anon_id
+ ORDER BY v.anon_id COLLATE "C")sql", shop));
+  Cursor events(tx, "pagelift_agg_events", fmt::format(R"sql(
+SELECT {1} FROM events e
+ WHERE e.shop_id = {0} AND e.anon_id IN (SELECT anon_id FROM pagelift_agg_dirty2)
+ ORDER BY e.anon_id COLLATE "C")sql", shop, kEventColumns));
+  Cursor orders(tx, "pagelift_agg_orders", fmt::format(R"sql(
+SELECT o.anon_id, o.order_id, (o.total * 100)::bigint, (extract(epoch FROM o.created_at) * 1000000)::bigint
+  FROM (SELECT {1} AS anon_id, o.* FROM orders_cache o WHERE o.shop_id = {0} AND o.attribution IS NOT NULL) o
+ WHERE o.anon_id IN (SELECT anon_id FROM pagelift_agg_dirty2)
+ ORDER BY o.anon_id COLLATE "C")sql", shop, kVisitorOf));
+
+  VisitorWriter writer;
+  for (;;) {
+    // The next visitor: the smallest of the pair streams' heads (a stored row without its assignment still counts).
+    const bool has_assignment = assignments.Valid();
+    const bool has_stored = stored.Valid();
+    if (!has_assignment && !has_stored) break;
+    std::string anon_id(has_assignment ? assignments.Visitor() : stored.Visitor());
+    if (has_assignment && has_stored && stored.Visitor() < anon_id) anon_id = stored.Visitor();
+    VisitorData data;
+    for (; assignments.Valid() && assignments.Visitor() == anon_id; assignments.Next()) {
+      const pqxx::row row = assignments.Row();
+      if (auto e = run.ExperimentOf(row[1])) {
+        data.experiments[*e].exposure = Exposure{row[2].as<std::string>(), row[3].as<std::int64_t>()};
+      }
+    }
+    for (; stored.Valid() && stored.Visitor() == anon_id; stored.Next()) {
+      const pqxx::row row = stored.Row();
+      if (auto e = run.ExperimentOf(row[1])) data.experiments[*e].stored = StoredOf(row, 2);
+    }
+    for (; events.Valid() && events.Visitor() <= anon_id; events.Next()) {
+      if (events.Visitor() == anon_id) data.events.push_back(EventOf(events.Row()));
+    }
+    for (; orders.Valid() && orders.Visitor() <= anon_id; orders.Next()) {
+      if (orders.Visitor() != anon_id) continue;
+      const pqxx::row row = orders.Row();
+      data.orders.push_back(
+          VisitorOrder{row[1].as<std::string>(), row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
+    }
+    Recompute(run, anon_id, data, writer);
+    if (writer.Pending() >= 50'000) writer.Write(tx, shop_id);
+  }
+  writer.Write(tx, shop_id);
 }
 
 void WriteCells(pqxx::work& tx, const std::string& shop_id, const std::vector<std::string>& ids, RunState& run) {
@@ -522,7 +786,8 @@ void WriteCells(pqxx::work& tx, const std::string& shop_id, const std::vector<st
     staging.complete();
   }
   if (staged > 0) {
-    tx.exec_params(kApplyCells, shop_id);
+    tx.exec_params(kUpdateCells, shop_id);
+    tx.exec_params(kInsertCells, shop_id);
     tx.exec_params(kDropEmptyCells, shop_id, PgArray(ids));
   }
 }
@@ -552,9 +817,41 @@ std::string_view ClassifySource(std::string_view utm_medium, std::string_view ut
   return "referral";
 }
 
-VisitorValues ComputeVisitorValues(std::string_view experiment_id, const Exposure& exposure,
-                                   std::span<const VisitorEvent> events, std::span<const VisitorOrder> orders,
-                                   std::optional<std::int64_t> revenue_cap_cents) {
+namespace {
+
+bool SortsBefore(const VisitorEvent& e, const SegmentSource& s) {
+  return std::tie(e.ts_us, e.event_id, e.type) < std::tie(s.ts_us, s.event_id, s.type);
+}
+
+std::string OrderKeyOf(const VisitorEvent& e) { return e.order_id.empty() ? "event:" + e.event_id : e.order_id; }
+
+bool IsPurchase(const VisitorEvent& e) { return e.type == "purchase" || e.type == "checkout_completed"; }
+
+void SetFlag(VisitorValues& v, const VisitorEvent& e) {
+  if (e.type == "product_view") {
+    v.viewed = true;
+  } else if (e.type == "add_to_cart") {
+    v.added_to_cart = true;
+  } else if (e.type == "begin_checkout") {
+    v.began_checkout = true;
+  }
+}
+
+// Revenue, orders and purchased from the counted orders (a purchase event always counts its key).
+void FinishOrders(VisitorState& state, std::optional<std::int64_t> revenue_cap_cents) {
+  std::int64_t revenue = 0;
+  for (const auto& [key, cents] : state.order_cents) revenue += cents;
+  if (revenue_cap_cents) revenue = std::min(revenue, *revenue_cap_cents);
+  state.values.revenue_cents = revenue;
+  state.values.orders = static_cast<std::int32_t>(state.order_cents.size());
+  state.values.purchased = !state.order_cents.empty();
+}
+
+}  // namespace
+
+VisitorState ComputeVisitorState(std::string_view experiment_id, const Exposure& exposure,
+                                 std::span<const VisitorEvent> events, std::span<const VisitorOrder> orders,
+                                 std::optional<std::int64_t> revenue_cap_cents) {
   // Deduplicate by event id, keeping the earliest copy, so that the order rows arrive in never matters.
   std::vector<const VisitorEvent*> sorted;
   sorted.reserve(events.size());
@@ -569,11 +866,13 @@ VisitorValues ComputeVisitorValues(std::string_view experiment_id, const Exposur
     if (seen.insert(e->event_id).second) unique.push_back(e);
   }
 
-  VisitorValues v;
+  VisitorState state;
+  state.assigned_us = exposure.assigned_us;
+  VisitorValues& v = state.values;
   v.variant = exposure.variant;
-  std::map<std::string, std::int64_t> order_totals;  // order key → cents
+  // Orders first: an order's own row wins over the purchase events that report it.
   for (const VisitorOrder& o : orders) {
-    if (o.created_us >= exposure.assigned_us) order_totals.emplace(o.order_id, o.total_cents);
+    if (o.created_us >= exposure.assigned_us) state.order_cents.emplace(o.order_id, o.total_cents);
   }
   const VisitorEvent* segment_source = nullptr;
   for (const VisitorEvent* e : unique) {
@@ -582,29 +881,18 @@ VisitorValues ComputeVisitorValues(std::string_view experiment_id, const Exposur
       break;
     }
   }
+  const bool from_exposure = segment_source != nullptr;
   for (const VisitorEvent* e : unique) {
     if (e->ts_us < exposure.assigned_us) continue;
     if (segment_source == nullptr) segment_source = e;
-    if (e->type == "product_view") {
-      v.viewed = true;
-    } else if (e->type == "add_to_cart") {
-      v.added_to_cart = true;
-    } else if (e->type == "begin_checkout") {
-      v.began_checkout = true;
-    } else if (e->type == "purchase" || e->type == "checkout_completed") {
-      v.purchased = true;
-      const std::string key = e->order_id.empty() ? "event:" + e->event_id : e->order_id;
-      order_totals.emplace(key, e->value_cents.value_or(0));
-    }
+    SetFlag(v, *e);
+    if (IsPurchase(*e)) state.order_cents.emplace(OrderKeyOf(*e), e->value_cents.value_or(0));
   }
-  if (!order_totals.empty()) v.purchased = true;
-  std::int64_t revenue = 0;
-  for (const auto& [key, cents] : order_totals) revenue += cents;
-  if (revenue_cap_cents) revenue = std::min(revenue, *revenue_cap_cents);
-  v.revenue_cents = revenue;
-  v.orders = static_cast<std::int32_t>(order_totals.size());
+  FinishOrders(state, revenue_cap_cents);
 
   if (segment_source != nullptr) {
+    state.segment_source = SegmentSource{segment_source->ts_us, segment_source->event_id, segment_source->type,
+                                         segment_source->session_id, from_exposure};
     const std::string device = Lower(segment_source->device);
     if (device == "mobile" || device == "desktop" || device == "tablet") v.segments.push_back("device:" + device);
     const std::string visitor = Lower(segment_source->visitor);
@@ -614,6 +902,7 @@ VisitorValues ComputeVisitorValues(std::string_view experiment_id, const Exposur
       v.segments.emplace_back("visitor:returning");
     } else {
       // Not reported by the script: returning when an earlier session of this visitor exists.
+      state.visitor_inferred = true;
       const bool returning = std::any_of(unique.begin(), unique.end(), [&](const VisitorEvent* e) {
         return e->ts_us < segment_source->ts_us && e->session_id != segment_source->session_id;
       });
@@ -624,7 +913,116 @@ VisitorValues ComputeVisitorValues(std::string_view experiment_id, const Exposur
                                                segment_source->referrer)));
   }
   std::sort(v.segments.begin(), v.segments.end());
-  return v;
+  return state;
+}
+
+std::optional<VisitorState> FoldVisitorState(std::string_view experiment_id, const VisitorState& state,
+                                             const Exposure& exposure, std::span<const VisitorEvent> new_events,
+                                             std::span<const VisitorOrder> changed_orders,
+                                             std::optional<std::int64_t> revenue_cap_cents) {
+  if (exposure.variant != state.values.variant || exposure.assigned_us != state.assigned_us) return std::nullopt;
+  VisitorState out = state;
+  const std::optional<SegmentSource>& source = state.segment_source;
+  const bool inferred_new = state.visitor_inferred && std::binary_search(state.values.segments.begin(),
+                                                                         state.values.segments.end(), "visitor:new");
+  for (const VisitorEvent& e : new_events) {
+    // Which copy of a repeated event id counts depends on the history: recompute.
+    if (e.duplicated) return std::nullopt;
+    const bool exposure_event = e.type == "exposure" && e.experiment_id == experiment_id;
+    const bool counts = e.ts_us >= exposure.assigned_us;
+    // A segment source candidate that sorts before the current source (or a first exposure event) moves the
+    // segments: recompute.
+    if (exposure_event || counts) {
+      if (!source) return std::nullopt;
+      if (exposure_event && (!source->exposure || SortsBefore(e, *source))) return std::nullopt;
+      if (!source->exposure && counts && SortsBefore(e, *source)) return std::nullopt;
+    }
+    // An earlier session makes an inferred new visitor a returning one.
+    if (inferred_new && e.ts_us < source->ts_us && e.session_id != source->session_id) return std::nullopt;
+    if (!counts) continue;
+    SetFlag(out.values, e);
+    if (IsPurchase(e)) {
+      const auto cents = e.value_cents.value_or(0);
+      const auto [it, inserted] = out.order_cents.emplace(OrderKeyOf(e), cents);
+      // The same key with another amount: which report wins depends on the order of all of them.
+      if (!inserted && it->second != cents) return std::nullopt;
+    }
+  }
+  for (const VisitorOrder& o : changed_orders) {
+    if (o.created_us >= exposure.assigned_us) {
+      out.order_cents[o.order_id] = o.total_cents;  // the order's row wins over events, its newest version over older
+    } else if (out.order_cents.contains(o.order_id)) {
+      return std::nullopt;  // counted from an event, or an earlier version of the order: recompute
+    }
+  }
+  FinishOrders(out, revenue_cap_cents);
+  return out;
+}
+
+std::string FoldStateToJson(const VisitorState& state) {
+  boost::json::object json;
+  json["assigned_us"] = state.assigned_us;
+  boost::json::object orders;
+  for (const auto& [key, cents] : state.order_cents) orders[key] = cents;
+  json["orders"] = std::move(orders);
+  if (state.segment_source) {
+    const SegmentSource& s = *state.segment_source;
+    boost::json::object source;
+    source["ts_us"] = s.ts_us;
+    source["event_id"] = s.event_id;
+    source["type"] = s.type;
+    source["session_id"] = s.session_id;
+    source["exposure"] = s.exposure;
+    json["segment_source"] = std::move(source);
+  }
+  json["visitor_inferred"] = state.visitor_inferred;
+  return boost::json::serialize(json);
+}
+
+bool FoldStateFromJson(std::string_view text, VisitorState& state) {
+  boost::json::error_code error;
+  const boost::json::value value = boost::json::parse(text, error);
+  if (error || !value.is_object()) return false;
+  const auto& json = value.get_object();
+  auto int_of = [](const boost::json::value* v) -> std::optional<std::int64_t> {
+    if (v == nullptr) return std::nullopt;
+    if (v->is_int64()) return v->get_int64();
+    if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+      return static_cast<std::int64_t>(v->get_uint64());
+    }
+    return std::nullopt;
+  };
+  const auto assigned = int_of(json.if_contains("assigned_us"));
+  const auto* orders = json.if_contains("orders");
+  const auto* inferred = json.if_contains("visitor_inferred");
+  if (!assigned || orders == nullptr || !orders->is_object() || inferred == nullptr || !inferred->is_bool()) {
+    return false;
+  }
+  state.assigned_us = *assigned;
+  state.visitor_inferred = inferred->get_bool();
+  state.order_cents.clear();
+  for (const auto& [key, cents] : orders->get_object()) {
+    const auto c = int_of(&cents);
+    if (!c) return false;
+    state.order_cents.emplace(std::string(key), *c);
+  }
+  state.segment_source.reset();
+  if (const auto* source = json.if_contains("segment_source")) {
+    if (!source->is_object()) return false;
+    const auto& o = source->get_object();
+    const auto ts = int_of(o.if_contains("ts_us"));
+    const auto* event_id = o.if_contains("event_id");
+    const auto* type = o.if_contains("type");
+    const auto* session = o.if_contains("session_id");
+    const auto* exposure = o.if_contains("exposure");
+    if (!ts || event_id == nullptr || !event_id->is_string() || type == nullptr || !type->is_string() ||
+        session == nullptr || !session->is_string() || exposure == nullptr || !exposure->is_bool()) {
+      return false;
+    }
+    state.segment_source = SegmentSource{*ts, std::string(event_id->get_string()), std::string(type->get_string()),
+                                         std::string(session->get_string()), exposure->get_bool()};
+  }
+  return true;
 }
 
 bool CellSums::IsZero() const {
@@ -701,6 +1099,8 @@ std::vector<AggregationReport> RunShopAggregation(db::Database& database, const 
       auto experiment = repository.Find(tx, shop_id, id);
       if (!experiment) continue;  // deleted meanwhile
       marks.emplace_back(id, row[1].as<std::int64_t>(), row[2].as<std::int64_t>(), row[3].as<std::string>());
+      run.event_safe.push_back(row[1].as<std::int64_t>());
+      run.orders_since_us.push_back(row[4].as<std::int64_t>());
       run.index.emplace(id, run.experiments.size());
       run.experiments.push_back(std::move(*experiment));
       locked.push_back(id);
@@ -727,17 +1127,22 @@ std::vector<AggregationReport> RunShopAggregation(db::Database& database, const 
         "SELECT min(event_safe), min(orders_since)::text FROM pagelift_agg_marks "
         "WHERE event_safe <> 0 OR assignment_safe <> 0");
     if (!scan_from[0][0].is_null()) {
-      tx.exec_params(DirtyFromEventsAndOrdersSql(), shop_id, scan_from[0][0].as<std::int64_t>(),
-                     scan_from[0][1].as<std::string>());
+      FoldNewData(tx, shop_id, scan_from[0][0].as<std::int64_t>(), scan_from[0][1].as<std::string>(), run);
     }
 
-    std::string low;  // "" sorts before every anon_id (collect refuses empty ones)
-    for (;;) {
-      const pqxx::result batch = tx.exec_params(kNextBatch, low, options.visitors_per_batch);
-      if (batch[0][1].as<std::int64_t>() == 0) break;
-      const std::string high = batch[0][0].as<std::string>();
-      ProcessBatch(tx, shop_id, low, high, run);
-      low = high;
+    // Many dirty visitors (a first run, a recomputation): one sorted stream each; else batches by index lookups.
+    const auto dirty_count = tx.exec("SELECT count(*) FROM pagelift_agg_dirty2")[0][0].as<std::int64_t>();
+    if (dirty_count > options.streamed_from_visitors) {
+      ProcessStreamed(tx, shop_id, run);
+    } else {
+      std::string low;  // "" sorts before every anon_id (collect refuses empty ones)
+      for (;;) {
+        const pqxx::result batch = tx.exec_params(kNextBatch, low, options.visitors_per_batch);
+        if (batch[0][1].as<std::int64_t>() == 0) break;
+        const std::string high = batch[0][0].as<std::string>();
+        ProcessBatch(tx, shop_id, low, high, run);
+        low = high;
+      }
     }
     WriteCells(tx, shop_id, locked, run);
     tx.exec_params(kAdvanceWatermarks, shop_id, PgArray(locked), event_high, assignment_high,

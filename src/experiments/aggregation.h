@@ -3,15 +3,21 @@
 // with n, Σx, Σx², Σy, Σy², Σxy; statistics.md, "Sufficient statistics").
 //
 // Units are visitors first exposed to the experiment (assignments: the first exposure or server-side assignment);
-// a metric counts only events and orders at or after that exposure. A visitor's values are a function of all of
-// their data, and a late event can change them, so the worker keeps each visitor's current values
-// (experiment_visitors) and, when anything about a visitor arrives, recomputes that visitor from scratch and applies
-// the difference of their contribution (subtract the old, add the new) to the sums. Sums are exact (integers in
-// minor units, stored as NUMERIC), so the incremental result equals a recomputation from scratch, in any chunking.
-// Duplicates (the same event_id stored twice with different timestamps) are counted once.
+// a metric counts only events and orders at or after that exposure. The worker keeps each visitor's current values
+// and the state that produced them (experiment_visitors: flags, the counted orders by key, where the segments came
+// from). New events and orders are FOLDED into that state without re-reading the visitor's history: the flags are
+// ORs, orders are keyed (a repeated key is counted once), so re-reading a row changes nothing. Whatever the fold
+// cannot decide exactly (a stored copy of the same event id, a late event that would change the segment source, an
+// order created before the exposure, a new assignment) falls back to recomputing that visitor from all of their data.
+// Either way the worker applies the difference of the visitor's contribution (subtract the old, add the new) to the
+// sums. Sums are exact (integers in minor units, stored as NUMERIC), so the incremental result equals a
+// recomputation from scratch, in any chunking. Duplicates (the same event_id stored twice) are counted once.
 //
-// Pure part (per-visitor values, traffic source, contributions) and database part (RunAggregation) are both here
-// because they are one algorithm; the pure part is unit-tested, the whole against PostgreSQL.
+// A recomputation from scratch reads the shop's events in one stream ordered by visitor instead of visitor by
+// visitor, and writes the visitors with COPY.
+//
+// Pure part (per-visitor values and fold, traffic source, contributions) and database part (RunAggregation) are
+// both here because they are one algorithm; the pure part is unit-tested, the whole against PostgreSQL.
 #pragma once
 
 #include <chrono>
@@ -44,6 +50,8 @@ struct VisitorEvent {
   std::string referrer;
   std::string order_id;
   std::optional<std::int64_t> value_cents;  // props.total / value / revenue
+  std::int64_t row_id = 0;  // events.id (0: not stored)
+  bool duplicated = false;  // another stored row has the same event_id (set by the fold's scan, which needs to know)
 };
 
 // An order in orders_cache attributed to the visitor (attribution.visitor or attribution._pagelift_vid).
@@ -51,6 +59,7 @@ struct VisitorOrder {
   std::string order_id;
   std::int64_t total_cents = 0;
   std::int64_t created_us = 0;
+  std::int64_t ingested_us = 0;  // orders_cache.ingested_at (the fold's scan only)
 };
 
 struct Exposure {
@@ -74,13 +83,48 @@ struct VisitorValues {
 // "direct", "search", "social", "email", "paid" or "referral" from the landing's UTM parameters and referrer.
 std::string_view ClassifySource(std::string_view utm_medium, std::string_view utm_source, std::string_view referrer);
 
+// The event a visitor's segments were read from, with its sort key (ts, event id, type) and session.
+struct SegmentSource {
+  std::int64_t ts_us = 0;
+  std::string event_id;
+  std::string type;
+  std::string session_id;
+  bool exposure = false;  // an exposure event of the experiment (else the first event at or after the exposure)
+  friend bool operator==(const SegmentSource&, const SegmentSource&) = default;
+};
+
+// A visitor's values and what the fold needs to extend them with new data (experiment_visitors.fold_state).
+struct VisitorState {
+  VisitorValues values;
+  std::int64_t assigned_us = 0;                      // the exposure the values were computed for
+  std::map<std::string, std::int64_t> order_cents;   // counted order key → cents, before the revenue cap
+  std::optional<SegmentSource> segment_source;
+  bool visitor_inferred = false;  // visitor:new/returning inferred from earlier sessions (the script sent neither)
+  friend bool operator==(const VisitorState&, const VisitorState&) = default;
+};
+
 // A visitor's values from all of their events (any order, duplicates allowed) and attributed orders.
 // Segments come from the experiment's first exposure event (else the first event at or after exposure).
-// Revenue: attributed orders, plus purchase / checkout_completed events whose order is not among them (keyed by
-// props.order_id, else the event id), capped per visitor at `revenue_cap_cents`.
-VisitorValues ComputeVisitorValues(std::string_view experiment_id, const Exposure& exposure,
-                                   std::span<const VisitorEvent> events, std::span<const VisitorOrder> orders,
-                                   std::optional<std::int64_t> revenue_cap_cents);
+// Revenue: attributed orders created at or after the exposure, plus purchase / checkout_completed events whose order
+// is not among them (keyed by props.order_id, else the event id; the earliest event of a key wins), capped per
+// visitor at `revenue_cap_cents`.
+VisitorState ComputeVisitorState(std::string_view experiment_id, const Exposure& exposure,
+                                 std::span<const VisitorEvent> events, std::span<const VisitorOrder> orders,
+                                 std::optional<std::int64_t> revenue_cap_cents);
+
+// `state` (ComputeVisitorState of the data seen so far) extended with `new_events` and `changed_orders` (new or
+// updated orders_cache rows of the visitor; rows already folded may come again): equal to ComputeVisitorState of all
+// the data, or nullopt when the fold cannot tell without the history (the caller recomputes the visitor). Events must
+// carry `duplicated`; one marked so, or one already counted under another stored copy, always falls back.
+std::optional<VisitorState> FoldVisitorState(std::string_view experiment_id, const VisitorState& state,
+                                             const Exposure& exposure, std::span<const VisitorEvent> new_events,
+                                             std::span<const VisitorOrder> changed_orders,
+                                             std::optional<std::int64_t> revenue_cap_cents);
+
+// experiment_visitors.fold_state: everything of a VisitorState but its values (stored in their own columns).
+std::string FoldStateToJson(const VisitorState& state);
+// Reads FoldStateToJson's text into `state` (values untouched); false when malformed.
+bool FoldStateFromJson(std::string_view json, VisitorState& state);
 
 // 128-bit integers: revenue² in cents² overflows 64 bits (GCC/Clang extension; __extension__ keeps -Wpedantic quiet).
 __extension__ typedef __int128 Int128;
@@ -98,6 +142,52 @@ struct CellSums {
   CellSums& operator+=(const CellSums& other);
   friend bool operator==(const CellSums&, const CellSums&) = default;
 };
+// The per-visitor quantities every metric's sums are made of, summed over some visitors: T is Int128 (exact, money
+// in cents) for the aggregates, double (currency units) for the results' daily series. MetricSumsOf is the one place
+// that says which of them a metric's x and y are.
+template <typename T>
+struct ValueSums {
+  T n{}, viewed{}, added_to_cart{}, began_checkout{}, purchased{};
+  T revenue{}, revenue_squares{}, orders{}, orders_squares{}, revenue_orders{};
+};
+
+template <typename T>
+struct MetricSums {
+  T sum{}, sum_squares{}, denominator_sum{}, denominator_sum_squares{}, sum_products{};
+};
+
+template <typename T>
+MetricSums<T> MetricSumsOf(const ValueSums<T>& v, Metric metric) {
+  MetricSums<T> m;
+  auto binary = [&m](const T& count) { m.sum = m.sum_squares = count; };  // x ∈ {0, 1}: x² = x
+  switch (metric) {
+    case Metric::kViewRate:
+      binary(v.viewed);
+      break;
+    case Metric::kAddToCartRate:
+      binary(v.added_to_cart);
+      break;
+    case Metric::kCheckoutRate:
+      binary(v.began_checkout);
+      break;
+    case Metric::kPurchaseRate:
+      binary(v.purchased);
+      break;
+    case Metric::kRevenuePerVisitor:
+      m.sum = v.revenue;
+      m.sum_squares = v.revenue_squares;
+      break;
+    case Metric::kAverageOrderValue:
+      m.sum = v.revenue;
+      m.sum_squares = v.revenue_squares;
+      m.denominator_sum = v.orders;
+      m.denominator_sum_squares = v.orders_squares;
+      m.sum_products = v.revenue_orders;
+      break;
+  }
+  return m;
+}
+
 using CellKey = std::tuple<std::string, std::string, Metric>;  // variant, segment ("" = all), metric
 using CellDeltas = std::map<CellKey, CellSums>;
 
@@ -113,13 +203,17 @@ struct AggregationOptions {
   // they could first have been seen, so none is missed (migration 0004, experiment_aggregation).
   std::chrono::seconds lateness{300};
   int visitors_per_batch = 2000;
+  // More dirty visitors than this (a first run, a recomputation) are read as sorted streams of the whole shop rather
+  // than in batches by index lookups.
+  std::int64_t streamed_from_visitors = 50'000;
   // Stopped or completed experiments keep being aggregated this long after they ended (late beacons, late orders).
   std::chrono::hours finished_grace{24 * 7};
 };
 
 struct AggregationReport {
   bool skipped = false;          // another worker holds the experiment
-  std::int64_t visitors = 0;     // dirty visitors recomputed
+  std::int64_t visitors = 0;     // dirty visitors (new data, or a new assignment)
+  std::int64_t folded = 0;       // of which updated by folding the new data in (the rest were recomputed)
   std::int64_t changed = 0;      // of which their values changed
   std::int64_t cells = 0;        // results_aggregates rows touched
 };

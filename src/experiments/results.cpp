@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include "experiments/aggregation.h"
+
 namespace pagelift::experiments {
 
 namespace json = boost::json;
@@ -45,53 +47,32 @@ constexpr const char* kDaysBetween = R"sql(
 SELECT to_char(d, 'YYYY-MM-DD') FROM generate_series($1::date, $2::date, interval '1 day') d
 )sql";
 
-struct DaySums {
-  double n = 0, viewed = 0, added = 0, checkout = 0, purchased = 0;
-  double revenue = 0, revenue_squares = 0, orders = 0, orders_squares = 0, revenue_orders = 0;
-  DaySums& operator+=(const DaySums& o) {
-    n += o.n;
-    viewed += o.viewed;
-    added += o.added;
-    checkout += o.checkout;
-    purchased += o.purchased;
-    revenue += o.revenue;
-    revenue_squares += o.revenue_squares;
-    orders += o.orders;
-    orders_squares += o.orders_squares;
-    revenue_orders += o.revenue_orders;
-    return *this;
-  }
-};
+// One day's (or, summed, the days up to one's) per-visitor sums of one variant, money in currency units.
+using DaySums = ValueSums<double>;
 
-// The same sufficient statistics the aggregation folds into results_aggregates for `metric` (aggregation.cpp CellOf).
+DaySums& operator+=(DaySums& a, const DaySums& b) {
+  a.n += b.n;
+  a.viewed += b.viewed;
+  a.added_to_cart += b.added_to_cart;
+  a.began_checkout += b.began_checkout;
+  a.purchased += b.purchased;
+  a.revenue += b.revenue;
+  a.revenue_squares += b.revenue_squares;
+  a.orders += b.orders;
+  a.orders_squares += b.orders_squares;
+  a.revenue_orders += b.revenue_orders;
+  return a;
+}
+
+// The same sufficient statistics the aggregation folds into results_aggregates for `metric` (MetricSumsOf).
 VariantStats StatsOfDay(const DaySums& d, Metric metric) {
+  const MetricSums<double> m = MetricSumsOf(d, metric);
   VariantStats s;
   s.n = static_cast<std::int64_t>(d.n);
-  auto binary = [&s](double count) { s.sum = s.sum_squares = count; };
-  switch (metric) {
-    case Metric::kViewRate:
-      binary(d.viewed);
-      break;
-    case Metric::kAddToCartRate:
-      binary(d.added);
-      break;
-    case Metric::kCheckoutRate:
-      binary(d.checkout);
-      break;
-    case Metric::kPurchaseRate:
-      binary(d.purchased);
-      break;
-    case Metric::kRevenuePerVisitor:
-      s.sum = d.revenue;
-      s.sum_squares = d.revenue_squares;
-      break;
-    case Metric::kAverageOrderValue:
-      s.sum = d.revenue;
-      s.sum_squares = d.revenue_squares;
-      s.denominator = {d.orders, d.orders_squares};
-      s.sum_products = d.revenue_orders;
-      break;
-  }
+  s.sum = m.sum;
+  s.sum_squares = m.sum_squares;
+  s.denominator = {m.denominator_sum, m.denominator_sum_squares};
+  s.sum_products = m.sum_products;
   return s;
 }
 
@@ -106,8 +87,8 @@ std::vector<DailyPoint> ComputeDaily(pqxx::work& tx, const Experiment& e, const 
     DaySums& sums = arms[static_cast<std::size_t>(variant)];
     sums.n = row[2].as<double>();
     sums.viewed = row[3].as<double>();
-    sums.added = row[4].as<double>();
-    sums.checkout = row[5].as<double>();
+    sums.added_to_cart = row[4].as<double>();
+    sums.began_checkout = row[5].as<double>();
     sums.purchased = row[6].as<double>();
     sums.revenue = row[7].as<double>();
     sums.revenue_squares = row[8].as<double>();
