@@ -5,8 +5,9 @@
 namespace pagelift::http {
 namespace {
 
-std::vector<std::string_view> SplitPath(std::string_view path) {
-  std::vector<std::string_view> parts;
+// Splits into a caller's vector, so that one request's path is split once however many routes are tried.
+void SplitPath(std::string_view path, std::vector<std::string_view>& parts) {
+  parts.clear();
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
   while (true) {
     const auto slash = path.find('/');
@@ -14,7 +15,6 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
     if (slash == std::string_view::npos) break;
     path.remove_prefix(slash + 1);
   }
-  return parts;
 }
 
 }  // namespace
@@ -22,7 +22,8 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
 std::vector<Router::Segment> Router::Parse(std::string_view pattern) {
   if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("route pattern must start with /");
   std::vector<Segment> segments;
-  const auto parts = SplitPath(pattern);
+  std::vector<std::string_view> parts;
+  SplitPath(pattern, parts);
   for (size_t i = 0; i < parts.size(); ++i) {
     const auto part = parts[i];
     if (part == "*") {
@@ -40,11 +41,26 @@ std::vector<Router::Segment> Router::Parse(std::string_view pattern) {
   return segments;
 }
 
-bool Router::MatchPath(const std::vector<Segment>& segments, std::string_view path,
-                       std::map<std::string, std::string, std::less<>>& params) {
-  const auto parts = SplitPath(path);
+bool Router::MatchPath(const std::vector<Segment>& segments, const std::vector<std::string_view>& parts) {
   size_t i = 0;
   for (; i < segments.size(); ++i) {
+    const auto& segment = segments[i];
+    if (segment.kind == Segment::Kind::kRest) return true;
+    if (i >= parts.size()) return false;
+    const auto part = parts[i];
+    if (segment.kind == Segment::Kind::kLiteral) {
+      if (part != segment.text) return false;
+      continue;
+    }
+    if (part.size() <= segment.suffix.size() || !part.ends_with(segment.suffix)) return false;
+  }
+  return i == parts.size();
+}
+
+std::map<std::string, std::string, std::less<>> Router::Params(const std::vector<Segment>& segments,
+                                                               const std::vector<std::string_view>& parts) {
+  std::map<std::string, std::string, std::less<>> params;
+  for (size_t i = 0; i < segments.size(); ++i) {
     const auto& segment = segments[i];
     if (segment.kind == Segment::Kind::kRest) {
       std::string rest;
@@ -53,18 +69,13 @@ bool Router::MatchPath(const std::vector<Segment>& segments, std::string_view pa
         rest += parts[j];
       }
       params["*"] = std::move(rest);
-      return true;
+      break;
     }
-    if (i >= parts.size()) return false;
-    const auto part = parts[i];
-    if (segment.kind == Segment::Kind::kLiteral) {
-      if (part != segment.text) return false;
-      continue;
+    if (segment.kind == Segment::Kind::kParam) {
+      params[segment.text] = std::string(parts[i].substr(0, parts[i].size() - segment.suffix.size()));
     }
-    if (part.size() <= segment.suffix.size() || !part.ends_with(segment.suffix)) return false;
-    params[segment.text] = std::string(part.substr(0, part.size() - segment.suffix.size()));
   }
-  return i == parts.size();
+  return params;
 }
 
 void Router::Add(Verb method, std::string pattern, Handler handler, RouteOptions options) {
@@ -74,17 +85,15 @@ void Router::Add(Verb method, std::string pattern, Handler handler, RouteOptions
 }
 
 RouteResult Router::Find(Verb method, std::string_view path) const {
+  // Matching allocates nothing but this vector (reused by the thread); parameters are copied out only for the match.
+  thread_local std::vector<std::string_view> parts;
+  SplitPath(path, parts);
   std::string allow;
   const Entry* fallback = nullptr;
-  std::map<std::string, std::string, std::less<>> fallback_params;
   for (const auto& entry : entries_) {
-    std::map<std::string, std::string, std::less<>> params;
-    if (!MatchPath(entry.segments, path, params)) continue;
-    if (entry.route.method == method) return Match{&entry.route, std::move(params)};
-    if (method == Verb::head && entry.route.method == Verb::get && fallback == nullptr) {
-      fallback = &entry;
-      fallback_params = std::move(params);
-    }
+    if (!MatchPath(entry.segments, parts)) continue;
+    if (entry.route.method == method) return Match{&entry.route, Params(entry.segments, parts)};
+    if (method == Verb::head && entry.route.method == Verb::get && fallback == nullptr) fallback = &entry;
     const auto name = boost::beast::http::to_string(entry.route.method);
     if (allow.find(name) == std::string::npos) {
       if (!allow.empty()) allow += ", ";
@@ -92,7 +101,7 @@ RouteResult Router::Find(Verb method, std::string_view path) const {
       if (entry.route.method == Verb::get) allow += ", HEAD";
     }
   }
-  if (fallback != nullptr) return Match{&fallback->route, std::move(fallback_params)};
+  if (fallback != nullptr) return Match{&fallback->route, Params(fallback->segments, parts)};
   if (!allow.empty()) return WrongMethod{std::move(allow)};
   return NoRoute{};
 }

@@ -57,8 +57,10 @@ class Router {
     std::vector<Segment> segments;
   };
   static std::vector<Segment> Parse(std::string_view pattern);
-  static bool MatchPath(const std::vector<Segment>& segments, std::string_view path,
-                        std::map<std::string, std::string, std::less<>>& params);
+  // Whether the path's parts fit the pattern's segments; Params then copies the parameters out.
+  static bool MatchPath(const std::vector<Segment>& segments, const std::vector<std::string_view>& parts);
+  static std::map<std::string, std::string, std::less<>> Params(const std::vector<Segment>& segments,
+                                                                const std::vector<std::string_view>& parts);
 
   std::vector<Entry> entries_;
   size_t max_body_bytes_ = 0;
