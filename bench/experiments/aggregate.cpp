@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/log.h"
 #include "db/database.h"
 #include "db/migrations.h"
 #include "experiments/aggregation.h"
@@ -96,6 +97,8 @@ int main(int argc, char** argv) {
     std::cerr << "migration failed: " << migrated.error().message << "\n";
     return 1;
   }
+  // BENCH_DEBUG=1: the aggregation's debug lines (milliseconds per phase of a run) on stderr.
+  if (std::getenv("BENCH_DEBUG") != nullptr) pagelift::log::SetLevel(pagelift::log::Level::kDebug);
   Database database(url, 4);
   const std::string shop_id = database.Run([&](pqxx::work& tx) {
     const std::string public_id = "bench" + std::to_string(std::time(nullptr));

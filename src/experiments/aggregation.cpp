@@ -508,6 +508,7 @@ class VisitorWriter {
     }
     if (!values_changed && (!current || (stored->foldable && stored->state == *current))) return;
     const VisitorState& s = current ? *current : stored->state;
+    if (!current) ++removals_;
     rows_.push_back(Row{run.experiments[e].id, anon_id, !current, s.values, current ? FoldStateToJson(s) : "{}"});
   }
 
@@ -530,7 +531,9 @@ class VisitorWriter {
       staging.complete();
     }
     rows_.clear();
-    tx.exec_params(kRemoveVisitors, shop_id);
+    // Removals are rare; without any, the delete would still join the staging rows to the experiment's visitors.
+    if (removals_ > 0) tx.exec_params(kRemoveVisitors, shop_id);
+    removals_ = 0;
     tx.exec_params(kUpsertVisitors, shop_id);
     tx.exec("TRUNCATE pagelift_agg_visitors3");
   }
@@ -544,6 +547,28 @@ class VisitorWriter {
     std::string fold_state;
   };
   std::vector<Row> rows_;
+  std::size_t removals_ = 0;
+};
+
+// Debug log of where a run's time goes (log level debug): one line per phase group, milliseconds per phase.
+class PhaseTimer {
+ public:
+  PhaseTimer(std::string_view message, const std::string& shop_id) : message_(message) {
+    fields_["shop_id"] = shop_id;
+  }
+  ~PhaseTimer() { log::Debug(message_, fields_); }
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+  void Mark(std::string_view phase) {
+    const auto now = std::chrono::steady_clock::now();
+    fields_[phase] = std::chrono::duration<double, std::milli>(now - last_).count();
+    last_ = now;
+  }
+
+ private:
+  std::string message_;
+  boost::json::object fields_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
 // The fold: reads what arrived since the smallest watermark (not the visitors' history), folds it into each touched
@@ -551,6 +576,7 @@ class VisitorWriter {
 // ProcessBatch like new assignments).
 void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_from, const std::string& orders_from,
                  RunState& run) {
+  PhaseTimer timer("aggregation fold", shop_id);
   std::unordered_map<std::string, VisitorData> touched;
   for (const auto& row : tx.exec_params(NewEventsSql(), shop_id, scan_from)) {
     VisitorEvent event = EventOf(row);
@@ -563,17 +589,25 @@ void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_f
                                                                     row[3].as<std::int64_t>(),
                                                                     row[4].as<std::int64_t>()});
   }
+  timer.Mark("scan");
   if (touched.empty()) return;
   {
     pqxx::stream_to staging(tx, "pagelift_agg_touched", std::vector<std::string>{"anon_id"});
     for (const auto& [anon_id, data] : touched) staging << std::make_tuple(anon_id);
     staging.complete();
   }
+  tx.exec("ANALYZE pagelift_agg_touched");  // a temporary table has no statistics until asked
   std::vector<std::pair<std::string, std::string>> fallback;  // (anon_id, experiment id)
   VisitorWriter writer;
   std::vector<VisitorEvent> events;
   std::vector<VisitorOrder> orders;
-  for (const auto& row : tx.exec_params(kTouchedMembers, shop_id)) {
+  // Index lookups per touched visitor, never a hash join over all of the shop's assignments and visitors: the cost
+  // must follow the new data, and the planner cannot know how few rows the temporary table holds compared to them.
+  tx.exec("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
+  const pqxx::result members = tx.exec_params(kTouchedMembers, shop_id);
+  tx.exec("RESET enable_hashjoin; RESET enable_mergejoin");
+  timer.Mark("members");
+  for (const auto& row : members) {
     const auto e = run.ExperimentOf(row[1]);
     if (!e || row[4].as<bool>()) continue;  // a new assignment: recomputed anyway
     const std::string anon_id = row[0].as<std::string>();
@@ -603,7 +637,9 @@ void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_f
     ++run.reports[*e].folded;
     writer.Update(run, *e, anon_id, folded, stored);
   }
+  timer.Mark("fold");
   writer.Write(tx, shop_id);
+  timer.Mark("write");
   if (!fallback.empty()) {
     pqxx::stream_to staging(tx, "pagelift_agg_dirty2", std::vector<std::string>{"anon_id", "experiment_id"});
     for (const auto& [anon_id, experiment_id] : fallback) staging << std::make_tuple(anon_id, experiment_id);
