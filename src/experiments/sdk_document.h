@@ -1,7 +1,9 @@
 // The storefront SDK document (`GET /v1/sdk/{shop_public_id}.json`): a shop's running experiments with everything
 // pagelift.js needs to assign a visitor locally, exactly as the server would (hashing.h). Served from memory: each
-// server keeps one document per shop and drops it when PostgreSQL says the shop's experiments changed (LISTEN on
-// `pagelift_experiments`, payload = shop id, sent by the experiments trigger at commit; ARCHITECTURE.md, "Scale-out").
+// server keeps one document per shop and drops it when PostgreSQL says the shop's experiments or its row changed
+// (LISTEN on `pagelift_experiments`, payload = shop id, sent at commit by the experiments trigger and by the shops
+// trigger when the shop is uninstalled, reinstalled, deleted or gets a new public id; ARCHITECTURE.md, "Scale-out"), so
+// an uninstalled shop's document is a 404 on every server within moments.
 //
 // Document shape (keys are the SDK's, camelCase):
 //   {"shop": "<public id>", "experiments": [{"key": "<experiment id>", "seed": "...", "hashVersion": 2,
@@ -46,8 +48,9 @@ std::shared_ptr<const SdkDocument> MakeSdkDocument(std::string shop_id, std::str
 bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag);
 
 struct SdkCacheOptions {
-  // A document is reloaded after this long even without a notification: a safety net for a change that bypassed
-  // the trigger (a shop's uninstall, its public id changing).
+  // A document is reloaded after this long even without a notification: a safety net for a notification lost
+  // while the listener was connected (the triggers on experiments, 0004, and on shops' uninstalled_at and public_id,
+  // 0013, send one for every change the document depends on).
   std::chrono::seconds max_age{300};
   // How long the listener waits before reconnecting after its connection failed.
   std::chrono::milliseconds reconnect_delay{1000};

@@ -1,7 +1,8 @@
 // The HTTP/1.1 server: Boost.Beast with C++20 coroutines.
 // One acceptor; each accepted connection is handed round-robin to one of N I/O threads, each running its own
 // io_context, so a connection's coroutine and its handlers always run on one thread without locks.
-// Per connection: keep-alive, header/body/idle timeouts, per-route body limits, gzip bodies with a decompressed cap,
+// Per connection: keep-alive, header/body/idle timeouts (deadlines checked by each worker's ticker, every eighth of the
+// shorter timeout, between 5 ms and 1 s), per-route body limits, gzip bodies with a decompressed cap,
 // request ids, access log and metrics. Handlers never block: database work goes through db::Database::RunAsync.
 // Shutdown stops accepting, closes idle connections, lets in-flight requests finish (bounded by a grace period).
 #pragma once
@@ -60,6 +61,7 @@ class Server {
   class Session;
 
   void Accept();
+  void Tick(Worker& worker);
   void ConnectionFinished();
 
   ServerOptions options_;
@@ -73,6 +75,7 @@ class Server {
   boost::asio::steady_timer accept_pause_{accept_context_};
   std::vector<std::thread> threads_;
   size_t next_worker_ = 0;
+  std::chrono::steady_clock::duration tick_{};  // how often the workers check deadlines; timeouts fire this late at most
   unsigned short bound_port_ = 0;
   std::atomic<bool> stopping_{false};
   std::mutex open_mutex_;

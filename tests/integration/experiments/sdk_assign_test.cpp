@@ -79,6 +79,52 @@ TEST_F(ExperimentsFixture, SdkDocumentIsInvalidatedByAChangeFromAnotherConnectio
   EXPECT_TRUE(emptied);
 }
 
+// An uninstall (or a public id change) reaches every copy of the server through the shops trigger (migration 0013),
+// not after the cache's max-age: two servers, each with its own pool, cache and listener, both stop serving it.
+TEST_F(ExperimentsFixture, SdkDocumentOfAnUninstalledShopIs404OnEveryServerWithinSeconds) {
+  CreateRunning();
+  StartServer();
+  db::Database other_database(test_database_.conninfo(), 2);
+  const experiments::Repository other_repository(other_database);
+  experiments::SdkDocumentCache other_cache(other_database, other_repository);
+  other_cache.Start();
+  TestServer other_server;
+  api::RegisterSdkRoutes(other_server.router(), other_database, other_cache);
+  other_server.Start();
+  for (int i = 0; i < 500 && !other_cache.Listening(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(other_cache.Listening());
+
+  const std::string target = std::string("/v1/sdk/") + kPublicId + ".json";
+  auto both_answer = [&](int status) {
+    for (int i = 0; i < 250; ++i) {  // up to 5 s
+      if (Get(target).status == status && other_server.Get(target).status == status) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  };
+  ASSERT_TRUE(both_answer(200));
+  const auto loads = cache_->loads();
+  ASSERT_EQ(Get(target).status, 200);
+  ASSERT_EQ(cache_->loads(), loads) << "cached before the uninstall";
+
+  ExecElsewhere("UPDATE shops SET uninstalled_at = now() WHERE id = '" + shop_id_ + "'");
+  EXPECT_TRUE(both_answer(404)) << "an uninstalled shop's document was still served 5 s later";
+  const HttpResult gone = Get(target);
+  EXPECT_EQ(json::parse(gone.body).at("error").at("code").as_string(), "not_found");
+
+  ExecElsewhere("UPDATE shops SET uninstalled_at = NULL WHERE id = '" + shop_id_ + "'");  // reinstalled
+  EXPECT_TRUE(both_answer(200));
+
+  // A new public id: the old URL stops working everywhere, the new one serves the shop.
+  ExecElsewhere("UPDATE shops SET public_id = 'shopexperiments02' WHERE id = '" + shop_id_ + "'");
+  EXPECT_TRUE(both_answer(404)) << "the old public id was still served 5 s later";
+  EXPECT_EQ(other_server.Get("/v1/sdk/shopexperiments02.json").status, 200);
+
+  other_server.Shutdown();
+  other_cache.Stop();
+  other_database.Shutdown();
+}
+
 TEST_F(ExperimentsFixture, SdkDocumentOfAnUnknownShopIs404) {
   StartServer();
   const HttpResult result = Get("/v1/sdk/nosuchshop000.json");
