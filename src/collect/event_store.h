@@ -41,10 +41,12 @@ class EventStore {
   // The installed shop with this public id; nullopt when there is none or it was uninstalled.
   std::optional<ShopId> FindInstalledShop(pqxx::work& tx, std::string_view public_id) const;
 
-  // Copies every batch's events into a per-connection staging table, inserts them into `events` skipping events that
-  // are already stored (same shop, id and ts: ON CONFLICT DO NOTHING) and repeats inside the batches (removed in C++
-  // before the COPY, the first copy winning), and records an assignment for each exposure that names an experiment of
-  // its shop (by UUID) and a variant, the earliest exposure winning.
+  // Stores every batch's events in `events`, skipping repeats inside the batches (removed in C++, the first copy
+  // winning) and events that are already stored (same shop, id and ts). The usual group takes one COPY straight into
+  // `events` in a savepoint; only a group holding an already stored event (a client's retry) is rolled back to it and
+  // goes through a per-connection staging table and ON CONFLICT DO NOTHING (docs/decisions.md). It also records an
+  // assignment for each exposure that names an experiment of its shop (by UUID) and a variant, the earliest exposure
+  // of the group winning (an assignment stored before stays).
   // Batches of a shop that is not installed at commit time (checked in the same transaction, so an uninstall is seen
   // at once, whatever the collector's shop cache says) are skipped.
   // Returns, per batch, how many of its events were newly inserted (the rest are duplicates), or kShopNotInstalled.
