@@ -19,13 +19,25 @@ export function href(path: string): string {
   return search ? `${base}?${search}` : base;
 }
 
-export function navigate(path: string): void {
-  history.pushState(null, '', href(path));
-  listeners.forEach((l) => l());
-  window.scrollTo(0, 0);
+// Runs `fn` after the browser has painted the current frame: the new page renders after the click's own feedback
+// paints, so the click's interaction latency (INP) does not include rendering a whole page.
+function afterNextPaint(fn: () => void): void {
+  requestAnimationFrame(() => setTimeout(fn, 0));
 }
 
-addEventListener('popstate', () => listeners.forEach((l) => l()));
+function notify(): void {
+  listeners.forEach((l) => l());
+}
+
+export function navigate(path: string): void {
+  history.pushState(null, '', href(path));
+  afterNextPaint(() => {
+    notify();
+    window.scrollTo(0, 0);
+  });
+}
+
+addEventListener('popstate', () => afterNextPaint(notify));
 
 export function useLocation(): {path: string; query: URLSearchParams} {
   const [, setTick] = useState(0);
