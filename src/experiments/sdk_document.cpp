@@ -90,7 +90,7 @@ SdkDocumentCache::~SdkDocumentCache() { Stop(); }
 
 std::shared_ptr<const SdkDocument> SdkDocumentCache::Cached(std::string_view shop_public_id) const {
   std::shared_lock lock(mutex_);
-  const auto it = by_public_id_.find(std::string(shop_public_id));
+  const auto it = by_public_id_.find(shop_public_id);
   if (it == by_public_id_.end()) return nullptr;
   if (std::chrono::steady_clock::now() - it->second.loaded_at > options_.max_age) return nullptr;
   return it->second.document;

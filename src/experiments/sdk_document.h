@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -96,8 +97,13 @@ class SdkDocumentCache {
   const Repository& repository_;
   SdkCacheOptions options_;
 
+  // Transparent, so that a request's lookup by string_view allocates nothing.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, Entry> by_public_id_;
+  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> by_public_id_;
   // Incremented by every invalidation: a load that started before one must not store what it read.
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<std::uint64_t> loads_{0};
