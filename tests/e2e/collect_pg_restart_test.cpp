@@ -12,13 +12,13 @@
 #include <map>
 #include <mutex>
 #include <pqxx/pqxx>
-#include <random>
 #include <thread>
 
 #include "collect_load.h"
-#include "support/http_client.h"
+#include "support/batch_load.h"
 #include "support/pg_cluster.h"
 #include "support/service_process.h"
+#include "support/test_database.h"
 
 namespace pagelift::testing {
 namespace {
@@ -64,65 +64,50 @@ TEST(CollectPgRestart, Answers503WhileDownLosesNothingAcknowledgedAndRecoversWit
   ServiceProcess service({"serve"}, env);
   service.Start();  // migrates the empty database itself
   ASSERT_TRUE(service.WaitForHttp(port, "/readyz", 200, 60s)) << service.Output();
-  {
-    pqxx::connection connection(cluster.conninfo(kDatabase));
-    pqxx::work tx(connection);
-    tx.exec0(std::string("INSERT INTO shops (domain, access_token_enc, public_id) "
-                         "VALUES ('restart.myshopify.com', '\\x00'::bytea, '") + kShop + "')");
-    tx.commit();
-  }
+  InsertBareShop(cluster.conninfo(kDatabase), "restart.myshopify.com", kShop);
 
   Ledger ledger;
-  std::atomic<bool> restarted{false};
-  std::atomic<bool> stop{false};
-  auto generator = [&](int seed) {
-    std::mt19937_64 random(seed);
-    while (!stop) {
-      try {
-        HttpClient client(port);
-        while (!stop) {
-          std::vector<std::string> ids;
-          const std::string body = PageViewBatch(random, seed, kShop, 20, ids);
-          const bool after_restart = restarted;
-          auto result = client.Request("POST", "/v1/collect", body, {{"Content-Type", "application/json"}});
-          {
-            std::lock_guard lock(ledger.mutex);
-            ++ledger.statuses[result.status];
-            if (result.status == 200) {
-              ledger.acknowledged.insert(ledger.acknowledged.end(), ids.begin(), ids.end());
-              if (after_restart) ++ledger.ok_after_restart;
-            } else if (result.status == 503 && !result.headers.contains("retry-after")) {
-              ++ledger.unavailable_without_retry_after;
-            }
+  // When PostgreSQL was back: a batch sent from then on counts as "after the restart".
+  std::atomic<BatchLoad::SentAt> restarted_at{BatchLoad::SentAt::max()};
+  BatchLoad load(
+      port, "/v1/collect", 2,
+      [](std::mt19937_64& random, int seed, std::vector<std::string>& ids) {
+        return PageViewBatch(random, seed, kShop, 20, ids);
+      },
+      [&](const std::vector<std::string>& ids, const HttpResult& result, BatchLoad::SentAt sent_at) {
+        {
+          std::lock_guard lock(ledger.mutex);
+          ++ledger.statuses[result.status];
+          if (result.status == 200) {
+            ledger.acknowledged.insert(ledger.acknowledged.end(), ids.begin(), ids.end());
+            if (sent_at >= restarted_at.load()) ++ledger.ok_after_restart;
+          } else if (result.status == 503 && !result.headers.contains("retry-after")) {
+            ++ledger.unavailable_without_retry_after;
           }
-          if (result.status == 503) std::this_thread::sleep_for(20ms);  // a client backs off; no flood of 503s
         }
-      } catch (const std::exception&) {
+        if (result.status == 503) std::this_thread::sleep_for(20ms);  // a client backs off; no flood of 503s
+      },
+      [&] {
         std::lock_guard lock(ledger.mutex);
         ++ledger.connection_failures;
-      }
-    }
-  };
+      });
   const auto count = [&](int status) {
     std::lock_guard lock(ledger.mutex);
     return ledger.statuses[status];
   };
-  std::thread first(generator, 1), second(generator, 2);
 
   ASSERT_TRUE(WaitUntil([&] { return count(200) >= 30; }, 60s)) << service.Output();
   cluster.Stop();  // fast shutdown: in-flight group commits lose their connections
   const bool saw_503 = WaitUntil([&] { return count(503) >= 5; }, 60s);
   cluster.Start();
-  restarted = true;
+  restarted_at = std::chrono::steady_clock::now();
   const bool recovered = WaitUntil(
       [&] {
         std::lock_guard lock(ledger.mutex);
         return ledger.ok_after_restart >= 30;
       },
       90s);
-  stop = true;
-  first.join();
-  second.join();
+  load.Stop();
 
   EXPECT_TRUE(saw_503) << "no 503 while PostgreSQL was down";
   EXPECT_TRUE(recovered) << "pagelift did not store events again after PostgreSQL came back\n" << service.Output();
@@ -135,15 +120,9 @@ TEST(CollectPgRestart, Answers503WhileDownLosesNothingAcknowledgedAndRecoversWit
             << " after the restart), " << count(503) << " answered 503, " << ledger.connection_failures
             << " connection failures\n";
 
-  pqxx::connection connection(cluster.conninfo(kDatabase));
-  pqxx::work tx(connection);
-  std::string array = "{";
-  for (size_t i = 0; i < ledger.acknowledged.size(); ++i) array += (i ? "," : "") + ledger.acknowledged[i];
-  array += "}";
-  const auto stored =
-      tx.exec_params1("SELECT count(DISTINCT event_id) FROM events WHERE event_id = ANY($1::uuid[])", array)[0]
-          .as<long long>();
-  EXPECT_EQ(stored, static_cast<long long>(ledger.acknowledged.size())) << "acknowledged events were lost";
+  EXPECT_EQ(CountStoredEvents(cluster.conninfo(kDatabase), ledger.acknowledged),
+            static_cast<long long>(ledger.acknowledged.size()))
+      << "acknowledged events were lost";
   service.Signal(SIGTERM);
   EXPECT_EQ(service.Wait(30s), 0) << service.Output();
 }
