@@ -83,6 +83,18 @@ TEST(CollectorOptions, ReadsTheRateLimitFromTheEnvironment) {
   EXPECT_EQ(set->rate_limit.events_per_second, 0);
   EXPECT_EQ(set->rate_limit.burst_events, 700);
 
+  EXPECT_EQ(defaults->writer.flushers, 2);
+  EXPECT_EQ(defaults->writer.max_delay, std::chrono::microseconds(2000));
+  auto tuned = LoadCollectorOptions(env({{"PAGELIFT_COLLECT_FLUSHERS", "1"}, {"PAGELIFT_COLLECT_MAX_DELAY_US", "0"}}));
+  ASSERT_TRUE(tuned.ok());
+  EXPECT_EQ(tuned->writer.flushers, 1);
+  EXPECT_EQ(tuned->writer.max_delay, std::chrono::microseconds(0));
+  for (const char* bad : {"0", "5"}) {
+    auto error = LoadCollectorOptions(env({{"PAGELIFT_COLLECT_FLUSHERS", bad}}));
+    ASSERT_FALSE(error.ok()) << bad;
+    EXPECT_NE(error.error().message.find("PAGELIFT_COLLECT_FLUSHERS"), std::string::npos);
+  }
+
   for (const char* bad : {"-1", "ten", "12x", "1e9"}) {
     auto error = LoadCollectorOptions(env({{"PAGELIFT_COLLECT_SHOP_RATE", bad}}));
     ASSERT_FALSE(error.ok()) << bad;
