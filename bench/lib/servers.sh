@@ -26,6 +26,11 @@ bench_cleanup() {
   for pid in "${bench_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   tests/support/pg-cluster stop "$work/pg" >/dev/null 2>&1 || true
+  # pg-cluster keeps the data under /tmp/pagelift-pg-<hash of DIR> and `stop` leaves it there; a benchmark's cluster
+  # is scratch, and every run leaked one (gigabytes after a collect or aggregation run) until /tmp filled up.
+  local hash
+  hash=$(printf '%s' "$(realpath -m -- "$work/pg")" | sha256sum | cut -c1-12)
+  rm -rf "/tmp/pagelift-pg-$hash" "/tmp/pagelift-pg-$hash.cmdlock" "/tmp/pagelift-pg-$hash.lock"
   rm -rf "$work"
 }
 
