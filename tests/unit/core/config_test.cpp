@@ -63,6 +63,19 @@ TEST(Config, IPv6Listen) {
   EXPECT_EQ(config->listen.port, 8081);
 }
 
+// The aggregation worker's period (experiments/aggregation.h): a minute unless set, milliseconds in [1, 3600000].
+TEST(Config, AggregationInterval) {
+  auto defaults = LoadConfig(MapEnv({}));
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->aggregation_interval.count(), 60000);
+  auto set = LoadConfig(MapEnv({{"PAGELIFT_AGGREGATION_INTERVAL_MS", "2500"}}));
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->aggregation_interval.count(), 2500);
+  auto largest = LoadConfig(MapEnv({{"PAGELIFT_AGGREGATION_INTERVAL_MS", "3600000"}}));
+  ASSERT_TRUE(largest.ok()) << largest.error().message;
+  EXPECT_EQ(largest->aggregation_interval.count(), 3600000);
+}
+
 struct BadCase {
   std::string variable;
   std::string value;
@@ -86,7 +99,10 @@ INSTANTIATE_TEST_SUITE_P(
                     BadCase{"PAGELIFT_AUTO_MIGRATE", "maybe"}, BadCase{"PAGELIFT_LOG_LEVEL", "loud"},
                     BadCase{"PAGELIFT_SHUTDOWN_GRACE_MS", "1.5"}, BadCase{"SHOPIFY_API_SECRET", " , "},
                     BadCase{"SHOPIFY_APP_URL", "app.example"}, BadCase{"SHOPIFY_API_VERSION", "latest"},
-                    BadCase{"SHOPIFY_ADMIN_BASE_URL", "ftp://x"}));
+                    BadCase{"SHOPIFY_ADMIN_BASE_URL", "ftp://x"},
+                    BadCase{"PAGELIFT_AGGREGATION_INTERVAL_MS", "0"},
+                    BadCase{"PAGELIFT_AGGREGATION_INTERVAL_MS", "3600001"},
+                    BadCase{"PAGELIFT_AGGREGATION_INTERVAL_MS", "1m"}));
 
 }  // namespace
 }  // namespace pagelift
