@@ -3,8 +3,9 @@
 // passes the result to Collector.
 //   PAGELIFT_COLLECT_SHOP_RATE   events per second per shop and server (0 turns the limit off; default 20000)
 //   PAGELIFT_COLLECT_SHOP_BURST  events a shop may send at once after a quiet spell (default 100000, at least 500)
-//   PAGELIFT_COLLECT_FLUSHERS    group commits in flight at once, each on its own connection (default 2, 1 to 4:
-//                                the pool keeps connections for other work)
+//   PAGELIFT_COLLECT_FLUSHERS    group commits in flight at once, each on its own connection (default 1, 1 to 4:
+//                                the pool keeps connections for other work). One wins on 2 cores: requests
+//                                gather while it commits, and two COPYs at once cost PostgreSQL more per event
 //   PAGELIFT_COLLECT_MAX_DELAY_US  how long a group waits for company while another commits (default 2000, to 100000)
 #pragma once
 
