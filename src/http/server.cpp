@@ -18,6 +18,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "http/date.h"
 #include "http/gzip.h"
 #include "http/responses.h"
 
@@ -48,6 +49,7 @@ struct Server::Worker {
   asio::steady_timer ticker{context};  // checks the connections' deadlines every Server::tick_
   std::string id_prefix;
   unsigned long long next_id = 0;
+  DateCache date;  // every response's Date header, formatted once a second
 };
 
 namespace {
@@ -321,6 +323,7 @@ class Server::Session {
 
   asio::awaitable<bool> Send(Response response, bool head) {
     ExpiresAfter(server_.options_.request_timeout);
+    response.set(bhttp::field::date, worker_.date.Now());  // every answer passes here, the early 400/431 too
     bhttp::response_serializer<bhttp::string_body> serializer{response};
     boost::system::error_code ec;
     if (head) {
