@@ -209,12 +209,15 @@ class Server::Session {
                                                   : fmt::format("{}-{:x}", worker_.id_prefix, ++worker_.next_id);
     const auto method = header.method();
     const std::string method_name(header.method_string());
+    // Read now: the body parser below takes the header over, and the moved-from header would no longer say
+    // "Connection: close" (HTTP/1.1's default, keep-alive, would answer for it).
+    const bool client_keep_alive = header.keep_alive();
     std::string path = "/";
     Response response;
 
     auto reply = [&](Response r, bool must_close) -> asio::awaitable<bool> {
       r.set("X-Request-Id", ctx.request_id);
-      const bool keep_alive = header_parser.get().keep_alive() && !must_close && !server_.stopping_;
+      const bool keep_alive = client_keep_alive && !must_close && !server_.stopping_;
       linger_ = must_close;
       const int status = r.result_int();
       const bool head = method == Verb::head;
