@@ -13,9 +13,7 @@
 #include <string>
 
 #include "http/date.h"
-#include "http/metrics.h"
-#include "http/router.h"
-#include "http/server.h"
+#include "loopback_server.h"
 
 namespace pagelift::http {
 namespace {
@@ -54,22 +52,15 @@ class ServerResponses : public testing::Test {
       response.body() = "hello";
       co_return response;
     });
-    ServerOptions options;
-    options.port = 0;
-    options.io_threads = 1;
-    // Short, so that a connection the server wrongly keeps open fails a test in seconds (the tests do not wait for
-    // these timeouts when the server behaves).
-    options.request_timeout = std::chrono::seconds(2);
-    options.idle_timeout = std::chrono::seconds(2);
-    server_.emplace(options, router_, metrics_);
-    server_->Start();
+    // Short timeouts, so that a connection the server wrongly keeps open fails a test in seconds (the tests do not
+    // wait for them when the server behaves).
+    server_.emplace(router_, std::chrono::seconds(2), std::chrono::seconds(2));
   }
-  void TearDown() override { server_->Shutdown(std::chrono::seconds(2)); }
+  void TearDown() override { server_.reset(); }
 
   // Sends `requests` on a new connection and returns all it receives until the server closes it.
   std::string Exchange(const std::string& requests) {
-    boost::asio::ip::tcp::socket socket(io_);
-    socket.connect({boost::asio::ip::make_address("127.0.0.1"), server_->port()});
+    auto socket = server_->Connect();
     boost::asio::write(socket, boost::asio::buffer(requests));
     std::string received;
     boost::system::error_code ec;
@@ -104,10 +95,8 @@ class ServerResponses : public testing::Test {
                         << header;
   }
 
-  boost::asio::io_context io_;
   Router router_;
-  Metrics metrics_;
-  std::optional<Server> server_;
+  std::optional<LoopbackServer> server_;
 };
 
 TEST_F(ServerResponses, OnAHandlersAnswer) {
