@@ -456,6 +456,16 @@ VisitorEvent EventOf(const pqxx::row& row) {
   return event;
 }
 
+// Lookup by string_view in string-keyed maps, without building a std::string per row.
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+template <typename V>
+using TextMap = std::unordered_map<std::string, V, TextHash, std::equal_to<>>;
+
+std::string_view TextOf(const pqxx::field& field) { return std::string_view(field.c_str(), field.size()); }
+
 // One visitor's membership of one experiment in a batch: their assignment (none: no longer a unit) and the state
 // stored by the last run (none: not counted yet).
 struct Membership {
@@ -472,14 +482,14 @@ struct VisitorData {
 // The experiments of one run (in the order of the locked watermark rows), their watermarks, deltas and reports.
 struct RunState {
   std::vector<Experiment> experiments;
-  std::unordered_map<std::string, std::size_t> index;  // experiment id → position
+  TextMap<std::size_t> index;                          // experiment id → position
   std::vector<std::int64_t> event_safe;                 // per experiment: events with a larger id are new
   std::vector<std::int64_t> orders_since_us;            // per experiment: orders ingested later are new
   std::vector<CellDeltas> deltas;
   std::vector<AggregationReport> reports;
 
   std::optional<std::size_t> ExperimentOf(const pqxx::field& field) const {
-    const auto it = index.find(field.as<std::string>());
+    const auto it = index.find(TextOf(field));
     return it == index.end() ? std::nullopt : std::optional<std::size_t>(it->second);
   }
 };
@@ -571,9 +581,16 @@ class PhaseTimer {
 void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_from, const std::string& orders_from,
                  RunState& run) {
   PhaseTimer timer("aggregation fold", shop_id);
-  std::unordered_map<std::string, VisitorData> touched;
-  for (const auto& row : tx.exec_params(NewEventsSql(), shop_id, scan_from)) {
-    touched[row[0].as<std::string>()].events.push_back(EventOf(row));
+  TextMap<VisitorData> touched;
+  {
+    const pqxx::result rows = tx.exec_params(NewEventsSql(), shop_id, scan_from);
+    touched.reserve(static_cast<std::size_t>(rows.size()));
+    for (const auto& row : rows) {
+      const std::string_view anon_id = TextOf(row[0]);
+      auto it = touched.find(anon_id);
+      if (it == touched.end()) it = touched.emplace(std::string(anon_id), VisitorData{}).first;
+      it->second.events.push_back(EventOf(row));
+    }
   }
   for (const auto& row : tx.exec_params(ChangedOrdersSql(), shop_id, orders_from)) {
     touched[row[0].as<std::string>()].orders.push_back(VisitorOrder{row[1].as<std::string>(),
@@ -613,8 +630,10 @@ void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_f
   for (const auto& row : members) {
     const auto e = run.ExperimentOf(row[1]);
     if (!e || row[2].as<bool>()) continue;  // a new assignment: recomputed anyway
-    const std::string anon_id = row[0].as<std::string>();
-    const VisitorData& data = touched.at(anon_id);
+    const auto touched_it = touched.find(TextOf(row[0]));
+    if (touched_it == touched.end()) continue;  // cannot happen: the lookup starts from these visitors
+    const std::string& anon_id = touched_it->first;
+    const VisitorData& data = touched_it->second;
     // New for this experiment: past its own watermarks (the scan started at the smallest). Usually all of them are
     // (the experiments' watermarks move together): then the rows are used in place, not copied.
     std::span<const VisitorEvent> new_events = data.events;
@@ -1078,7 +1097,9 @@ class FoldStateReader {
 
 std::string FoldStateToText(const VisitorState& state) {
   std::string out;
-  out.reserve(128);
+  std::size_t size = 96;  // the fixed fields and a segment source of usual lengths
+  for (const auto& [key, cents] : state.order_cents) size += key.size() + 24;
+  out.reserve(size);
   out += kFoldStateVersion;
   out += ' ';
   AppendInt(out, state.assigned_us);
