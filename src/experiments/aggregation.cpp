@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 #include <set>
 #include <unordered_map>
 
@@ -575,6 +576,15 @@ class PhaseTimer {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
+// The rows of `all` that satisfy `keep`: `all` itself when every row does (no copy), else a copy in `scratch`.
+template <typename T, typename Keep>
+std::span<const T> RowsWhere(const std::vector<T>& all, std::vector<T>& scratch, Keep keep) {
+  if (std::all_of(all.begin(), all.end(), keep)) return all;
+  scratch.clear();
+  std::copy_if(all.begin(), all.end(), std::back_inserter(scratch), keep);
+  return scratch;
+}
+
 // The fold: reads what arrived since the smallest watermark (not the visitors' history), folds it into each touched
 // visitor's stored state, and adds to pagelift_agg_dirty2 the visitors the fold cannot decide (recomputed by
 // ProcessBatch like new assignments).
@@ -636,24 +646,10 @@ void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_f
     const VisitorData& data = touched_it->second;
     // New for this experiment: past its own watermarks (the scan started at the smallest). Usually all of them are
     // (the experiments' watermarks move together): then the rows are used in place, not copied.
-    std::span<const VisitorEvent> new_events = data.events;
-    std::span<const VisitorOrder> new_orders = data.orders;
-    if (!std::all_of(data.events.begin(), data.events.end(),
-                     [&](const VisitorEvent& event) { return event.row_id > run.event_safe[*e]; })) {
-      events.clear();
-      for (const VisitorEvent& event : data.events) {
-        if (event.row_id > run.event_safe[*e]) events.push_back(event);
-      }
-      new_events = events;
-    }
-    if (!std::all_of(data.orders.begin(), data.orders.end(),
-                     [&](const VisitorOrder& order) { return order.ingested_us > run.orders_since_us[*e]; })) {
-      orders.clear();
-      for (const VisitorOrder& order : data.orders) {
-        if (order.ingested_us > run.orders_since_us[*e]) orders.push_back(order);
-      }
-      new_orders = orders;
-    }
+    const std::span<const VisitorEvent> new_events = RowsWhere(
+        data.events, events, [&](const VisitorEvent& event) { return event.row_id > run.event_safe[*e]; });
+    const std::span<const VisitorOrder> new_orders = RowsWhere(
+        data.orders, orders, [&](const VisitorOrder& order) { return order.ingested_us > run.orders_since_us[*e]; });
     if (new_events.empty() && new_orders.empty()) continue;
     const Experiment& experiment = run.experiments[*e];
     const std::optional<StoredVisitor> stored = StoredOf(row, 3);
