@@ -265,7 +265,8 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("refresh after {} new events: {:.3f} s ({} visitors, {} folded, {} changed); target 2 s, "
                              "ratio {:.3f}\n",
                              added, refreshes.back().count(), dirty, folded, changed, refreshes.back().count() / 2);
-    std::cout << fmt::format("  CPU: bench process {:.3f} s, PostgreSQL {:.3f} s (load average {})\n",
+    std::cout << fmt::format("  CPU: bench process {:.3f} s, PostgreSQL {:.3f} s (every server process, autovacuum "
+                             "included; load average {})\n",
                              cpu_after.bench - cpu_before.bench, cpu_after.server - cpu_before.server, LoadAverage());
   }
   std::cout << fmt::format("refresh 100k / refresh 10k: {:.1f} (proportional to new events: about 10; bound to "
