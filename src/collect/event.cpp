@@ -1,10 +1,14 @@
 #include "collect/event.h"
 
-#include <boost/json/serialize.hpp>
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serializer.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <memory>
+#include <vector>
 
 namespace pagelift::collect {
 
@@ -45,17 +49,77 @@ bool IsUuid(std::string_view text) {
 
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
+// The blocks ArenaBlock keeps per thread: a few, so that an I/O thread's concurrent requests each find one, and none
+// larger than a full batch needs, so that one huge request does not stay in memory for ever.
+struct CachedBlock {
+  std::unique_ptr<unsigned char[]> block;
+  size_t size;
+};
+constexpr size_t kCachedBlocks = 8;
+constexpr size_t kMaxCachedBlockBytes = 1 << 20;
+constexpr size_t kMinBlockBytes = 16 * 1024;
+
+// Set when the thread's cache is destroyed: an Arena that outlives it (a static one, destroyed after the main thread's
+// thread_locals) then frees its block instead of handing it to a vector that is gone.
+thread_local bool block_cache_gone = false;
+
+struct BlockCacheOfThread {
+  std::vector<CachedBlock> blocks;
+  ~BlockCacheOfThread() { block_cache_gone = true; }
+};
+
+std::vector<CachedBlock>* BlockCache() {
+  if (block_cache_gone) return nullptr;
+  thread_local BlockCacheOfThread cache;
+  return &cache.blocks;
 }
+
+}  // namespace
+
+ArenaBlock::ArenaBlock(size_t bytes) {
+  if (auto* cache = BlockCache()) {
+    for (auto it = cache->begin(); it != cache->end(); ++it) {
+      if (it->size >= bytes) {
+        block_ = std::move(it->block);
+        size_ = it->size;
+        cache->erase(it);
+        return;
+      }
+    }
+  }
+  size_ = std::max(bytes, kMinBlockBytes);
+  block_ = std::make_unique_for_overwrite<unsigned char[]>(size_);
+}
+
+ArenaBlock::~ArenaBlock() {
+  auto* cache = BlockCache();
+  if (cache == nullptr || size_ > kMaxCachedBlockBytes || cache->size() >= kCachedBlocks) return;
+  cache->push_back({std::move(block_), size_});
+}
+
+namespace {
 
 Rejection Reject(RejectReason reason, std::string message) { return Rejection{reason, std::move(message)}; }
 
-// Reads a string field into `out`. Absent or null: `required` decides between a rejection and leaving `out` empty.
+// `text` copied into the arena (which frees nothing until it goes as a whole).
+std::string_view InArena(Arena& arena, std::string_view text) {
+  auto* out = static_cast<char*>(arena.Allocate(text.size()));
+  std::memcpy(out, text.data(), text.size());
+  return {out, text.size()};
+}
+
+// The id in lower case: the JSON's own text when it is already (browsers' crypto.randomUUID() is), else a copy.
+std::string_view LowerId(Arena& arena, std::string_view id) {
+  if (std::none_of(id.begin(), id.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) return id;
+  auto* out = static_cast<char*>(arena.Allocate(id.size()));
+  std::transform(id.begin(), id.end(), out, [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return {out, id.size()};
+}
+
+// Reads a string field into `out` (a view of the JSON's text). Absent or null: `required` decides between a rejection
+// and leaving `out` empty.
 std::optional<Rejection> ReadString(const json::object& event, std::string_view field, bool required,
-                                    size_t max_bytes, std::optional<std::string>& out) {
+                                    size_t max_bytes, std::optional<std::string_view>& out) {
   const json::value* value = event.if_contains(field);
   if (value == nullptr || value->is_null()) {
     if (required) return Reject(RejectReason::kMissingField, fmt::format("\"{}\" is required", field));
@@ -69,7 +133,7 @@ std::optional<Rejection> ReadString(const json::object& event, std::string_view 
   if (text.size() > max_bytes) {
     return Reject(RejectReason::kTooLong, fmt::format("\"{}\" is longer than {} bytes", field, max_bytes));
   }
-  if (std::find(text.begin(), text.end(), '\0') != text.end()) {
+  if (std::memchr(text.data(), '\0', text.size()) != nullptr) {
     return Reject(RejectReason::kInvalidText, fmt::format("\"{}\" contains a NUL character", field));
   }
   out.emplace(text.data(), text.size());
@@ -82,7 +146,7 @@ bool ContainsNul(const json::value& value) {
   switch (value.kind()) {
     case json::kind::string: {
       const auto& s = value.get_string();
-      return std::find(s.begin(), s.end(), '\0') != s.end();
+      return std::memchr(s.data(), '\0', s.size()) != nullptr;
     }
     case json::kind::array:
       return std::any_of(value.get_array().begin(), value.get_array().end(), ContainsNul);
@@ -96,20 +160,35 @@ bool ContainsNul(const json::value& value) {
   }
 }
 
+// The props object serialised into the arena; nullopt when it is longer than max_bytes. Serialised once, here, into
+// a per-thread scratch buffer of max_bytes + 1 (so an oversized object stops there), then copied at its exact size.
+std::optional<std::string_view> SerializeProps(const json::value& props, size_t max_bytes,
+                                               Arena& arena) {
+  thread_local std::string scratch;
+  if (scratch.size() < max_bytes + 1) scratch.resize(max_bytes + 1);
+  json::serializer serializer;
+  serializer.reset(&props);
+  const std::string_view text = serializer.read(scratch.data(), max_bytes + 1);
+  if (!serializer.done()) return std::nullopt;
+  if (text.size() > max_bytes) return std::nullopt;
+  return InArena(arena, text);
+}
+
 }  // namespace
 
-std::variant<Event, Rejection> ValidateEvent(const json::value& item, TimePoint now, const Limits& limits) {
+std::variant<Event, Rejection> ValidateEvent(const json::value& item, TimePoint now, Arena& arena,
+                                             const Limits& limits) {
   const json::object* object = item.if_object();
   if (object == nullptr) return Reject(RejectReason::kNotAnObject, "an event must be a JSON object");
   Event event;
 
-  std::optional<std::string> text;
+  std::optional<std::string_view> text;
   if (auto bad = ReadString(*object, "id", true, 36, text)) {
     if (bad->reason == RejectReason::kTooLong) return Reject(RejectReason::kInvalidId, "\"id\" must be a UUID");
     return *bad;
   }
   if (!IsUuid(*text)) return Reject(RejectReason::kInvalidId, "\"id\" must be a UUID");
-  event.id = Lower(*text);
+  event.id = LowerId(arena, *text);
 
   text.reset();
   if (auto bad = ReadString(*object, "type", true, 64, text)) {
@@ -134,12 +213,12 @@ std::variant<Event, Rejection> ValidateEvent(const json::value& item, TimePoint 
   }
   event.ts = *ts;
 
-  std::optional<std::string> anon_id;
-  std::optional<std::string> session_id;
+  std::optional<std::string_view> anon_id;
+  std::optional<std::string_view> session_id;
   if (auto bad = ReadString(*object, "anon_id", true, limits.max_string_bytes, anon_id)) return *bad;
   if (auto bad = ReadString(*object, "session_id", true, limits.max_string_bytes, session_id)) return *bad;
-  event.anon_id = std::move(*anon_id);
-  event.session_id = std::move(*session_id);
+  event.anon_id = *anon_id;
+  event.session_id = *session_id;
   if (auto bad = ReadString(*object, "product_id", false, limits.max_string_bytes, event.product_id)) return *bad;
   if (auto bad = ReadString(*object, "experiment", false, limits.max_string_bytes, event.experiment)) return *bad;
   if (auto bad = ReadString(*object, "variant", false, limits.max_string_bytes, event.variant)) return *bad;
@@ -147,28 +226,30 @@ std::variant<Event, Rejection> ValidateEvent(const json::value& item, TimePoint 
   if (const json::value* props = object->if_contains("props"); props != nullptr && !props->is_null()) {
     if (!props->is_object()) return Reject(RejectReason::kWrongType, "\"props\" must be an object");
     if (ContainsNul(*props)) return Reject(RejectReason::kInvalidText, "\"props\" contains a NUL character");
-    event.props_json = json::serialize(*props);
-    if (event.props_json.size() > limits.max_props_bytes) {
+    const auto serialized = SerializeProps(*props, limits.max_props_bytes, arena);
+    if (!serialized) {
       return Reject(RejectReason::kPropsTooLarge,
                     fmt::format("\"props\" is larger than {} bytes when serialised", limits.max_props_bytes));
     }
+    event.props_json = *serialized;
   }
   return event;
 }
 
-Result<Batch> ParseBatch(const json::value& body, TimePoint now, const Limits& limits) {
-  const json::object* object = body.if_object();
-  if (object == nullptr) {
+Result<Batch> ParseBatch(json::value body, TimePoint now, const Limits& limits, std::unique_ptr<Arena> arena) {
+  if (!body.is_object()) {
     return MakeError(ErrorCode::kBadRequest, "the body must be a JSON object {\"shop\": ..., \"events\": [...]}");
   }
-  Batch batch;
-  const json::value* shop = object->if_contains("shop");
+  // Moving the root object moves only its table pointer: the strings the events view stay where they are.
+  Batch batch(arena ? std::move(arena) : std::make_unique<Arena>(), std::move(body));
+  const json::object& object = batch.body.get_object();
+  const json::value* shop = object.if_contains("shop");
   if (shop == nullptr || !shop->is_string() || shop->get_string().empty()) {
     return MakeError(ErrorCode::kBadRequest, "\"shop\" must be the shop's public id (a string)", {{"field", "shop"}});
   }
   batch.shop = std::string(shop->get_string());
 
-  const json::value* events = object->if_contains("events");
+  const json::value* events = object.if_contains("events");
   if (events == nullptr || !events->is_array()) {
     return MakeError(ErrorCode::kBadRequest, "\"events\" must be an array of events", {{"field", "events"}});
   }
@@ -183,9 +264,9 @@ Result<Batch> ParseBatch(const json::value& body, TimePoint now, const Limits& l
   }
   batch.events.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
-    auto checked = ValidateEvent(items[i], now, limits);
+    auto checked = ValidateEvent(items[i], now, *batch.arena, limits);
     if (auto* event = std::get_if<Event>(&checked)) {
-      batch.events.push_back(std::move(*event));
+      batch.events.push_back(*event);
     } else {
       batch.rejected.push_back({i, std::get<Rejection>(std::move(checked))});
     }

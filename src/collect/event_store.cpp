@@ -6,6 +6,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <algorithm>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -81,24 +82,27 @@ SELECT DISTINCT ON (x.shop_id, x.experiment_id, x.anon_id)
 ON CONFLICT (shop_id, experiment_id, anon_id) DO NOTHING
 )sql";
 
-// The group-wide identity of an event: the unique key of `events`. Views into the batches (alive during Insert).
+// The group-wide identity of an event: the unique key of `events`, with its hash. Views into the batches (alive
+// during Insert). Repeats are found by sorting these (no node allocated per event, as a hash set would).
 struct EventKey {
-  const std::string* shop;
-  const std::string* id;
+  size_t hash;
+  std::string_view shop;
+  std::string_view id;
   long long ts_us;
-  friend bool operator==(const EventKey& a, const EventKey& b) {
-    return a.ts_us == b.ts_us && *a.id == *b.id && *a.shop == *b.shop;
+  const Event* event;
+  size_t request;
+  size_t position;  // in the group, so that the first copy of a repeat is the one kept
+  friend bool SameEvent(const EventKey& a, const EventKey& b) {
+    return a.hash == b.hash && a.ts_us == b.ts_us && a.id == b.id && a.shop == b.shop;
   }
 };
 
-struct EventKeyHash {
-  size_t operator()(const EventKey& key) const noexcept {
-    const size_t h = std::hash<std::string>{}(*key.id);
-    return h ^ (std::hash<long long>{}(key.ts_us) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
-  }
-};
+size_t HashOf(std::string_view shop, std::string_view id, long long ts_us) {
+  const size_t h = std::hash<std::string_view>{}(id) ^ (std::hash<std::string_view>{}(shop) << 1);
+  return h ^ (std::hash<long long>{}(ts_us) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+}
 
-void AppendOptional(CopyRows& rows, const std::optional<std::string>& value) {
+void AppendOptional(CopyRows& rows, const std::optional<std::string_view>& value) {
   if (value) {
     rows.Text(*value);
   } else {
@@ -118,7 +122,10 @@ void CopyEvents(pqxx::transaction_base& tx, const char* table, std::span<const S
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   pqxx::tablewriter writer(tx, table, kEventColumns.begin(), kEventColumns.end());
-  CopyRows rows;
+  // One buffer per flusher thread, kept: a fresh 80 KB buffer per group was handed back to the allocator, which
+  // trimmed the heap and page-faulted it in again on the next group.
+  thread_local CopyRows rows;
+  rows.Clear();
   rows.Reserve(kCopyChunkBytes + 16 * 1024);
   for (size_t request = 0; request < batches.size(); ++request) {
     const std::string& shop = batches[request].shop->value;
@@ -141,6 +148,7 @@ void CopyEvents(pqxx::transaction_base& tx, const char* table, std::span<const S
     }
   }
   if (!rows.text().empty()) writer.write_raw_line(rows.text());
+  rows.Clear();
   writer.complete();
 #pragma GCC diagnostic pop
 }
@@ -205,24 +213,50 @@ std::vector<size_t> EventStore::Insert(pqxx::work& tx, std::span<const ShopBatch
   }
   // Repeats inside the group are removed here: the first copy stays (a repeat is charged to the later request).
   // Repeats of events stored by earlier groups are left to PostgreSQL's unique index (below).
-  size_t total = 0;
-  for (const ShopBatch& batch : batches) total += batch.events.size();
-  std::unordered_set<EventKey, EventKeyHash> seen;
-  seen.reserve(total);
-  std::vector<std::vector<const Event*>> staged(batches.size());
-  size_t staged_total = 0;
+  // Per flusher thread and kept: a group's keys take a few hundred KB, which malloc would map and unmap (page faults,
+  // TLB shootdowns) for every group.
+  thread_local std::vector<EventKey> keys;
+  thread_local std::vector<char> repeat;  // by position
+  keys.clear();
   for (size_t request = 0; request < batches.size(); ++request) {
     const ShopBatch& batch = batches[request];
     if (!installed.contains(batch.shop->value)) {
       inserted[request] = kShopNotInstalled;
       continue;
     }
-    staged[request].reserve(batch.events.size());
     for (const Event& event : batch.events) {
-      if (!seen.insert(EventKey{&batch.shop->value, &event.id, event.ts.time_since_epoch().count()}).second) continue;
-      staged[request].push_back(&event);
+      const long long ts_us = event.ts.time_since_epoch().count();
+      keys.push_back(EventKey{HashOf(batch.shop->value, event.id, ts_us), batch.shop->value, event.id, ts_us, &event,
+                              request, keys.size()});
     }
-    staged_total += staged[request].size();
+  }
+  // Sorted by hash (then position), a repeat follows the copy it repeats; equal hashes of different events are told
+  // apart by comparing the key with every earlier member of the run of equal hashes.
+  std::sort(keys.begin(), keys.end(), [](const EventKey& a, const EventKey& b) {
+    return a.hash != b.hash ? a.hash < b.hash : a.position < b.position;
+  });
+  repeat.assign(keys.size(), 0);
+  for (size_t run = 0; run < keys.size();) {
+    size_t end = run + 1;
+    while (end < keys.size() && keys[end].hash == keys[run].hash) ++end;
+    for (size_t i = run + 1; i < end; ++i) {
+      for (size_t j = run; j < i; ++j) {
+        if (!repeat[keys[j].position] && SameEvent(keys[i], keys[j])) {
+          repeat[keys[i].position] = 1;
+          break;
+        }
+      }
+    }
+    run = end;
+  }
+  std::sort(keys.begin(), keys.end(), [](const EventKey& a, const EventKey& b) { return a.position < b.position; });
+  std::vector<std::vector<const Event*>> staged(batches.size());
+  for (size_t request = 0; request < batches.size(); ++request) staged[request].reserve(batches[request].events.size());
+  size_t staged_total = 0;
+  for (const EventKey& key : keys) {
+    if (repeat[key.position]) continue;
+    staged[key.request].push_back(key.event);
+    ++staged_total;
   }
   if (staged_total == 0) return inserted;
 

@@ -53,8 +53,10 @@ class Writer {
 
   // Stores `events` for `shop` with the next group commit and returns how many were new (the rest were duplicates),
   // or kShopNotInstalled when the shop was uninstalled (nothing stored).
-  // The Writer owns the events until they are committed, so a request that is torn down while it waits (server
-  // shutdown) leaves nothing dangling behind.
+  // The Writer owns the events until they are committed. Events are views (collect::Event): the text they view lives
+  // in the calling coroutine's frame (its collect::Batch), and that frame cannot go away while the Writer holds the
+  // coroutine's completion handler (an asio awaitable's frames belong to the handler that resumes it; destroying one
+  // destroys them), which it does until the events are committed or refused.
   // Throws db::Unavailable when the queue is full or the Writer stopped (nothing stored) and when the commit failed
   // because PostgreSQL is unreachable (nothing stored, or — if the connection broke during COMMIT — possibly stored:
   // the client's retry is then counted as duplicates). Other commit failures propagate as they are (500).

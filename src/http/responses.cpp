@@ -27,12 +27,12 @@ Response ErrorResponse(const Error& error) {
   return response;
 }
 
-Result<boost::json::value> ParseJsonBody(const Request& request) {
+Result<boost::json::value> ParseJsonBody(const Request& request, boost::json::storage_ptr storage) {
   if (request.body().empty()) return MakeError(ErrorCode::kBadRequest, "the request body is empty; JSON expected");
   boost::system::error_code ec;
   boost::json::parse_options options;
   options.max_depth = 64;
-  boost::json::value value = boost::json::parse(request.body(), ec, {}, options);
+  boost::json::value value = boost::json::parse(request.body(), ec, std::move(storage), options);
   if (ec) {
     boost::json::object details;
     details["reason"] = ec.message();

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace pagelift::collect {
 namespace {
 
@@ -36,6 +38,34 @@ TEST(CopyRows, EscapesTheCharactersTheFormatReserves) {
   CopyRows rows;
   rows.Text("back\\slash\ttab\nnew\rret {\"k\":\"x\\\"y\"} \\N");
   EXPECT_EQ(rows.text(), "back\\\\slash\\ttab\\nnew\\rret {\"k\":\"x\\\\\"y\"} \\\\N");
+}
+
+// Text scans eight bytes at a time: every reserved character is escaped wherever it falls in a word, next to UTF-8
+// and other control bytes (which are kept), in strings of every length around the word size.
+TEST(CopyRows, EscapesAtEveryPositionOfLongText) {
+  const std::string specials[] = {"\\", "\n", "\r", "\t"};
+  const std::string escapes[] = {"\\\\", "\\n", "\\r", "\\t"};
+  for (size_t length = 0; length < 40; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (size_t k = 0; k < 4; ++k) {
+        std::string input;
+        std::string expected;
+        for (size_t i = 0; i < length; ++i) {
+          if (i == at) {
+            input += specials[k];
+            expected += escapes[k];
+          } else {
+            const char plain = i % 5 == 0 ? '\x1f' : i % 7 == 0 ? '\xc3' : static_cast<char>('a' + i % 26);
+            input += plain;
+            expected += plain;
+          }
+        }
+        CopyRows rows;
+        rows.Text(input);
+        ASSERT_EQ(rows.text(), expected) << "length " << length << ", at " << at << ", special " << k;
+      }
+    }
+  }
 }
 
 TEST(CopyRows, KeepsUtf8AndOtherBytesAsTheyAre) {

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <memory>
 #include <set>
 
 namespace pagelift::collect {
@@ -26,8 +28,17 @@ json::object GoodEvent() {
                       {"session_id", "sess-1"}};
 }
 
+// The arena of the events these tests validate; it lives as long as the test program, and each test keeps its items.
+Arena& TestArena() {
+  static Arena arena;
+  return arena;
+}
+
+// Validates an item that the event may view: a copy kept alive in the arena (tests build items as temporaries).
 Event Accept(const json::value& item) {
-  auto result = ValidateEvent(item, kNow);
+  auto* kept = new (TestArena().Allocate(sizeof(json::value), alignof(json::value)))
+      json::value(item, TestArena().storage());
+  auto result = ValidateEvent(*kept, kNow, TestArena());
   if (auto* rejection = std::get_if<Rejection>(&result)) {
     ADD_FAILURE() << "rejected: " << ReasonCode(rejection->reason) << ": " << rejection->message;
     return {};
@@ -36,7 +47,7 @@ Event Accept(const json::value& item) {
 }
 
 RejectReason RejectionOf(const json::value& item) {
-  auto result = ValidateEvent(item, kNow);
+  auto result = ValidateEvent(item, kNow, TestArena());
   if (std::holds_alternative<Event>(result)) {
     ADD_FAILURE() << "accepted: " << json::serialize(item);
     return RejectReason::kNotAnObject;
@@ -201,6 +212,40 @@ TEST(ParseBatch, KeepsGoodEventsAndReportsBadOnesByIndex) {
   EXPECT_EQ(rejected[0].at("index"), 1);
   EXPECT_EQ(rejected[0].at("code"), "unknown_type");
   EXPECT_TRUE(rejected[0].at("message").is_string());
+}
+
+// The events view the request's JSON where they can (nothing is copied out of the arena the body was parsed into),
+// and stay valid when the batch moves.
+TEST(ParseBatch, EventsViewTheBodyParsedIntoTheArenaAndSurviveAMove) {
+  auto arena = std::make_unique<Arena>();
+  Arena* memory = arena.get();
+  json::value body = json::parse(R"({"shop":"s","events":[{"id":"0B6A4E5C-1D2F-4A3B-9C8D-7E6F5A4B3C2D",)"
+                                 R"("type":"page_view","ts":"2026-11-30T11:59:00Z","anon_id":"a-long-anonymous-id",)"
+                                 R"("session_id":"s","product_id":"gid://shopify/Product/1","props":{"k":[1,"v"]}}]})",
+                                 memory->storage());
+  const char* anon_text = body.at("events").at(0).at("anon_id").as_string().data();
+  auto parsed = ParseBatch(std::move(body), kNow, {}, std::move(arena));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->arena.get(), memory);
+  EXPECT_EQ(parsed->body.storage().get(), memory->storage().get());
+  Batch moved(std::move(*parsed));
+  ASSERT_EQ(moved.events.size(), 1u);
+  const Event& event = moved.events[0];
+  EXPECT_EQ(event.anon_id.data(), anon_text);
+  EXPECT_EQ(event.anon_id, "a-long-anonymous-id");
+  EXPECT_EQ(event.id, "0b6a4e5c-1d2f-4a3b-9c8d-7e6f5a4b3c2d");  // lower-cased into the arena
+  EXPECT_EQ(event.product_id, "gid://shopify/Product/1");
+  EXPECT_EQ(event.props_json, R"({"k":[1,"v"]})");
+}
+
+TEST(ParseBatch, MakesAnArenaWhenTheBodyHasNone) {
+  json::value body = Body({With("props", json::object{{"a", "b"}})});
+  auto parsed = ParseBatch(std::move(body), kNow);
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_NE(parsed->arena, nullptr);
+  ASSERT_EQ(parsed->events.size(), 1u);
+  EXPECT_EQ(parsed->events[0].props_json, R"({"a":"b"})");
+  EXPECT_EQ(parsed->events[0].anon_id, "anon-1");
 }
 
 TEST(ParseBatch, EnvelopeErrorsAre400) {
