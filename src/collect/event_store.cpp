@@ -24,11 +24,6 @@ namespace pagelift::collect {
 
 namespace {
 
-constexpr const char* kFindShop = "collect_find_installed_shop";
-constexpr const char* kInsertStagedStatement = "collect_insert_staged_events";
-constexpr const char* kInsertAssignmentsStatement = "collect_insert_assignments";
-constexpr const char* kInstalledShops = "collect_installed_shops";
-
 // The columns of `events` a group writes, in the order CopyRows lays out each row (the same order bench/collect's
 // `psql \copy` reference uses). The staging table of the slow path has exactly these columns, so the same rows go
 // into either table.
@@ -179,16 +174,16 @@ std::optional<std::string> ExposuresJson(std::span<const ShopBatch> batches,
 
 }  // namespace
 
-EventStore::EventStore(db::Database& database) {
-  database.Prepare(kFindShop, "SELECT id FROM shops WHERE public_id = $1 AND uninstalled_at IS NULL");
-  // Prepared lazily by pqxx, i.e. on first use, when Insert has created the staging table on that connection.
-  database.Prepare(kInsertStagedStatement, kInsertStaged);
-  database.Prepare(kInsertAssignmentsStatement, kInsertAssignments);
-  database.Prepare(kInstalledShops, "SELECT id::text FROM shops WHERE id = ANY($1::uuid[]) AND uninstalled_at IS NULL");
-}
+EventStore::EventStore(db::Database& database)
+    : find_shop_(database, "collect_find_installed_shop",
+                 "SELECT id FROM shops WHERE public_id = $1 AND uninstalled_at IS NULL"),
+      installed_shops_(database, "collect_installed_shops",
+                       "SELECT id::text FROM shops WHERE id = ANY($1::uuid[]) AND uninstalled_at IS NULL"),
+      insert_staged_(database, "collect_insert_staged_events", kInsertStaged),
+      insert_assignments_(database, "collect_insert_assignments", kInsertAssignments) {}
 
 std::optional<ShopId> EventStore::FindInstalledShop(pqxx::work& tx, std::string_view public_id) const {
-  const pqxx::result rows = tx.exec_prepared(kFindShop, std::string(public_id));
+  const pqxx::result rows = tx.exec_prepared(find_shop_.name(), std::string(public_id));
   if (rows.empty()) return std::nullopt;
   return ShopId{rows[0][0].as<std::string>()};
 }
@@ -206,7 +201,7 @@ std::vector<size_t> EventStore::Insert(pqxx::work& tx, std::span<const ShopBatch
       shop_array += batch.shop->value;
     }
     shop_array += '}';
-    for (const auto& row : tx.exec_prepared(kInstalledShops, shop_array)) {
+    for (const auto& row : tx.exec_prepared(installed_shops_.name(), shop_array)) {
       const auto it = listed.find(row[0].c_str());
       if (it != listed.end()) installed.insert(*it);
     }
@@ -282,7 +277,7 @@ std::vector<size_t> EventStore::Insert(pqxx::work& tx, std::span<const ShopBatch
     // apart only by count.
     tx.exec(kCreateStaging);
     CopyEvents(tx, "pagelift_collect_staging", batches, staged);
-    const pqxx::result stored = tx.exec_prepared(kInsertStagedStatement);
+    const pqxx::result stored = tx.exec_prepared(insert_staged_.name());
     std::unordered_multimap<std::string_view, size_t> request_of;
     request_of.reserve(staged_total);
     for (size_t request = 0; request < batches.size(); ++request) {
@@ -295,7 +290,7 @@ std::vector<size_t> EventStore::Insert(pqxx::work& tx, std::span<const ShopBatch
       request_of.erase(it);
     }
   }
-  if (const auto exposures = ExposuresJson(batches, staged)) tx.exec_prepared(kInsertAssignmentsStatement, *exposures);
+  if (const auto exposures = ExposuresJson(batches, staged)) tx.exec_prepared(insert_assignments_.name(), *exposures);
   return inserted;
 }
 

@@ -13,6 +13,7 @@
 
 #include "collect/event.h"
 #include "db/database.h"
+#include "db/statement.h"
 
 namespace pagelift::collect {
 
@@ -51,6 +52,12 @@ class EventStore {
   // at once, whatever the collector's shop cache says) are skipped.
   // Returns, per batch, how many of its events were newly inserted (the rest are duplicates), or kShopNotInstalled.
   std::vector<size_t> Insert(pqxx::work& tx, std::span<const ShopBatch> batches) const;
+
+ private:
+  db::Statement find_shop_;
+  db::Statement installed_shops_;
+  db::Statement insert_staged_;  // prepared by pqxx on first use, once Insert has made the staging table there
+  db::Statement insert_assignments_;
 };
 
 }  // namespace pagelift::collect
