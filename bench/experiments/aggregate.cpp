@@ -70,13 +70,71 @@ void LoadEvents(Database& database, const std::string& shop_id, long long count,
   });
 }
 
-Seconds Refresh(Database& database, const std::string& shop_id, const std::vector<std::string>& experiment_ids,
-                const pagelift::experiments::AggregationOptions& options, long long& visitors, long long& folded) {
+// The shop a run generated: its id, how many events and visitors it holds, and how long generating took.
+struct Generated {
+  std::string shop_id;
+  long long events = 0;
+  long long visitors = 0;
+  Seconds seconds{0};
+};
+
+Generated Generate(Database& database, long long events, int experiment_count, long long visitors) {
+  Generated out;
+  out.events = events;
+  out.visitors = visitors;
+  out.shop_id = database.Run([&](pqxx::work& tx) {
+    const std::string public_id = "bench" + std::to_string(std::time(nullptr));
+    const std::string id = tx.exec_params("INSERT INTO shops (domain, public_id, access_token_enc) VALUES "
+                                          "($1 || '.myshopify.com', $1, '\\x00') RETURNING id::text",
+                                          public_id)[0][0]
+                               .as<std::string>();
+    tx.exec_params(R"sql(
+INSERT INTO experiments (shop_id, name, target, allocation, variants, status, started_at)
+SELECT $1, 'bench ' || g, 'block:b' || g, '{"weights": [0.5, 0.5], "coverage": 1}',
+       '[{"key": "control", "config": {}}, {"key": "treatment", "config": {}}]', 'running', now() - interval '1 day'
+  FROM generate_series(1, $2) g
+)sql",
+                   id, experiment_count);
+    tx.exec_params(R"sql(
+INSERT INTO assignments (shop_id, experiment_id, anon_id, session_id, variant, assigned_at)
+SELECT $1, e.ids[1 + v % array_length(e.ids, 1)], 'v' || v, 's' || v,
+       CASE WHEN v % 2 = 0 THEN 'control' ELSE 'treatment' END, now() - interval '2 hours'
+  FROM generate_series(1, $2::bigint) v,
+       (SELECT array_agg(id ORDER BY id) AS ids FROM experiments WHERE shop_id = $1) e
+)sql",
+                   id, visitors);
+    return id;
+  });
   const auto start = std::chrono::steady_clock::now();
-  visitors = folded = 0;
+  LoadEvents(database, out.shop_id, events, visitors);
+  database.Run([](pqxx::work& tx) { tx.exec("ANALYZE events; ANALYZE assignments"); });
+  out.seconds = std::chrono::steady_clock::now() - start;
+  return out;
+}
+
+Generated FindGenerated(Database& database) {
+  return database.Run([](pqxx::work& tx) {
+    Generated out;
+    const auto row = tx.exec(
+        "SELECT s.id::text, (SELECT count(*) FROM events e WHERE e.shop_id = s.id), "
+        "(SELECT count(DISTINCT anon_id) FROM assignments a WHERE a.shop_id = s.id) "
+        "FROM shops s WHERE s.public_id LIKE 'bench%' ORDER BY s.public_id DESC LIMIT 1")[0];
+    out.shop_id = row[0].as<std::string>();
+    out.events = row[1].as<long long>();
+    out.visitors = row[2].as<long long>();
+    return out;
+  });
+}
+
+Seconds Refresh(Database& database, const std::string& shop_id, const std::vector<std::string>& experiment_ids,
+                const pagelift::experiments::AggregationOptions& options, long long& visitors, long long& folded,
+                long long& changed) {
+  const auto start = std::chrono::steady_clock::now();
+  visitors = folded = changed = 0;
   for (const auto& report : pagelift::experiments::RunShopAggregation(database, shop_id, experiment_ids, options)) {
     visitors += report.visitors;
     folded += report.folded;
+    changed += report.changed;
   }
   return std::chrono::steady_clock::now() - start;
 }
@@ -100,34 +158,11 @@ int main(int argc, char** argv) {
   // BENCH_DEBUG=1: the aggregation's debug lines (milliseconds per phase of a run) on stderr.
   if (std::getenv("BENCH_DEBUG") != nullptr) pagelift::log::SetLevel(pagelift::log::Level::kDebug);
   Database database(url, 4);
-  const std::string shop_id = database.Run([&](pqxx::work& tx) {
-    const std::string public_id = "bench" + std::to_string(std::time(nullptr));
-    const std::string id = tx.exec_params("INSERT INTO shops (domain, public_id, access_token_enc) VALUES "
-                                          "($1 || '.myshopify.com', $1, '\\x00') RETURNING id::text",
-                                          public_id)[0][0]
-                               .as<std::string>();
-    tx.exec_params(R"sql(
-INSERT INTO experiments (shop_id, name, target, allocation, variants, status, started_at)
-SELECT $1, 'bench ' || g, 'block:b' || g, '{"weights": [0.5, 0.5], "coverage": 1}',
-       '[{"key": "control", "config": {}}, {"key": "treatment", "config": {}}]', 'running', now() - interval '1 day'
-  FROM generate_series(1, $2) g
-)sql",
-                   id, experiment_count);
-    tx.exec_params(R"sql(
-INSERT INTO assignments (shop_id, experiment_id, anon_id, session_id, variant, assigned_at)
-SELECT $1, e.ids[1 + v % array_length(e.ids, 1)], 'v' || v, 's' || v,
-       CASE WHEN v % 2 = 0 THEN 'control' ELSE 'treatment' END, now() - interval '2 hours'
-  FROM generate_series(1, $2::bigint) v,
-       (SELECT array_agg(id ORDER BY id) AS ids FROM experiments WHERE shop_id = $1) e
-)sql",
-                   id, visitors);
-    return id;
-  });
-  const auto generate_start = std::chrono::steady_clock::now();
-  LoadEvents(database, shop_id, events, visitors);
-  database.Run([](pqxx::work& tx) { tx.exec("ANALYZE events; ANALYZE assignments"); });
-  const Seconds generated = std::chrono::steady_clock::now() - generate_start;
-
+  // BENCH_REUSE (set by aggregate-run under BENCH_KEEP): the shop of an earlier run, its data and aggregates as they
+  // are; the new events continue its numbering.
+  const bool reuse = std::getenv("BENCH_REUSE") != nullptr && *std::getenv("BENCH_REUSE") != '\0';
+  Generated data = reuse ? FindGenerated(database) : Generate(database, events, experiment_count, visitors);
+  const std::string& shop_id = data.shop_id;
   const auto experiment_ids = database.Run([&](pqxx::work& tx) {
     std::vector<std::string> ids;
     for (const auto& row : tx.exec_params("SELECT id::text FROM experiments WHERE shop_id = $1", shop_id)) {
@@ -139,28 +174,33 @@ SELECT $1, e.ids[1 + v % array_length(e.ids, 1)], 'v' || v, 's' || v,
   options.lateness = std::chrono::seconds(0);
   if (argc > 3) options.visitors_per_batch = std::atoi(argv[3]);  // visitors per batch (default AggregationOptions')
 
-  std::cout << fmt::format("events {} in {} experiments, {} visitors (generated in {:.1f} s)\n", events,
-                           experiment_count, visitors, generated.count());
+  std::cout << fmt::format("events {} in {} experiments, {} visitors ({} {:.1f} s)\n", data.events,
+                           experiment_ids.size(), data.visitors, reuse ? "reused; generated before in" : "generated in",
+                           data.seconds.count());
   std::cout.flush();
 
-  const auto full_start = std::chrono::steady_clock::now();
-  pagelift::experiments::RecomputeShopAggregation(database, shop_id, experiment_ids, options);
-  const Seconds full = std::chrono::steady_clock::now() - full_start;
-  std::cout << fmt::format("full recomputation: {:.2f} s ({:.0f} events/s); target 60 s, ratio {:.2f}\n",
-                           full.count(), static_cast<double>(events) / full.count(), full.count() / 60);
-  std::cout.flush();
+  const char* skip_full = std::getenv("BENCH_SKIP_FULL");
+  if (!reuse || skip_full == nullptr || *skip_full == '\0') {
+    const auto full_start = std::chrono::steady_clock::now();
+    pagelift::experiments::RecomputeShopAggregation(database, shop_id, experiment_ids, options);
+    const Seconds full = std::chrono::steady_clock::now() - full_start;
+    std::cout << fmt::format("full recomputation: {:.2f} s ({:.0f} events/s); target 60 s, ratio {:.2f}\n",
+                             full.count(), static_cast<double>(data.events) / full.count(), full.count() / 60);
+    std::cout.flush();
+  }
 
-  long long next = events + 1;
+  long long next = data.events + 1;
   std::vector<Seconds> refreshes;
   for (const long long added : {100'000LL, 10'000LL}) {
-    InsertEvents(database, shop_id, next, added, visitors);
+    InsertEvents(database, shop_id, next, added, data.visitors);
     next += added;
     long long dirty = 0;
     long long folded = 0;
-    refreshes.push_back(Refresh(database, shop_id, experiment_ids, options, dirty, folded));
-    std::cout << fmt::format("refresh after {} new events: {:.3f} s ({} visitors, {} folded); target 2 s, ratio "
-                             "{:.3f}\n",
-                             added, refreshes.back().count(), dirty, folded, refreshes.back().count() / 2);
+    long long changed = 0;
+    refreshes.push_back(Refresh(database, shop_id, experiment_ids, options, dirty, folded, changed));
+    std::cout << fmt::format("refresh after {} new events: {:.3f} s ({} visitors, {} folded, {} changed); target 2 s, "
+                             "ratio {:.3f}\n",
+                             added, refreshes.back().count(), dirty, folded, changed, refreshes.back().count() / 2);
   }
   std::cout << fmt::format("refresh 100k / refresh 10k: {:.1f} (proportional to new events: about 10; bound to "
                            "the history: about 1)\n",

@@ -12,7 +12,6 @@
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "core/log.h"
 #include "experiments/repository.h"
@@ -240,12 +239,11 @@ coalesce(e.props->>'utm_source', ''), coalesce(e.props->>'referrer', ''), coales
 coalesce(e.props->>'total', e.props->>'value', e.props->>'revenue', '')
 )sql";
 
-// The fold's scan: the shop's events since the smallest watermark ($2) of visitors in a locked experiment, each
-// with whether another stored copy of its event id exists (the unique index on (shop_id, event_id, ts) answers).
+// The fold's scan: the shop's events since the smallest watermark ($2) of visitors in a locked experiment. No
+// duplicate check: a copy of a stored event cannot change a visitor's values (ComputeVisitorState).
 std::string NewEventsSql() {
   return fmt::format(R"sql(
-SELECT {},
-       EXISTS (SELECT 1 FROM events x WHERE x.shop_id = $1 AND x.event_id = e.event_id AND x.id <> e.id)
+SELECT {}
   FROM events e
  WHERE e.shop_id = $1 AND e.id > $2
    AND EXISTS (SELECT 1 FROM assignments a JOIN pagelift_agg_marks m ON m.experiment_id = a.experiment_id
@@ -644,9 +642,7 @@ void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_f
   PhaseTimer timer("aggregation fold", shop_id);
   std::unordered_map<std::string, VisitorData> touched;
   for (const auto& row : tx.exec_params(NewEventsSql(), shop_id, scan_from)) {
-    VisitorEvent event = EventOf(row);
-    event.duplicated = row[14].as<bool>();
-    touched[row[0].as<std::string>()].events.push_back(std::move(event));
+    touched[row[0].as<std::string>()].events.push_back(EventOf(row));
   }
   for (const auto& row : tx.exec_params(ChangedOrdersSql(), shop_id, orders_from)) {
     touched[row[0].as<std::string>()].orders.push_back(VisitorOrder{row[1].as<std::string>(),
@@ -936,11 +932,12 @@ void WriteCells(pqxx::work& tx, const std::string& shop_id, const std::vector<st
                                                      "sum_squares", "denominator_sum", "denominator_sum_squares",
                                                      "sum_products"});
     for (std::size_t e = 0; e < run.experiments.size(); ++e) {
-      for (const auto& [key, cell] : run.deltas[e]) {
-        if (cell.IsZero()) continue;
-        const auto& [variant, segment, metric] = key;
+      run.deltas[e].ForEach([&](std::string_view variant, std::string_view segment, Metric metric,
+                                const CellSums& cell) {
+        if (cell.IsZero()) return;
         const Scales scales = ScalesOf(metric);
-        staging << std::make_tuple(run.experiments[e].id, variant, segment, std::string(MetricName(metric)), cell.n,
+        staging << std::make_tuple(run.experiments[e].id, std::string(variant), std::string(segment),
+                                   std::string(MetricName(metric)), cell.n,
                                    FormatScaled(cell.sum, scales.sum),
                                    FormatScaled(cell.sum_squares, scales.sum_squares),
                                    FormatScaled(cell.denominator_sum, 0),
@@ -948,7 +945,7 @@ void WriteCells(pqxx::work& tx, const std::string& shop_id, const std::vector<st
                                    FormatScaled(cell.sum_products, scales.products));
         ++run.reports[e].cells;
         ++staged;
-      }
+      });
     }
     staging.complete();
   }
@@ -1019,19 +1016,15 @@ void FinishOrders(VisitorState& state, std::optional<std::int64_t> revenue_cap_c
 VisitorState ComputeVisitorState(std::string_view experiment_id, const Exposure& exposure,
                                  std::span<const VisitorEvent> events, std::span<const VisitorOrder> orders,
                                  std::optional<std::int64_t> revenue_cap_cents) {
-  // Deduplicate by event id, keeping the earliest copy, so that the order rows arrive in never matters.
+  // Every stored row counts, copies of one event id included (no deduplication): each rule below is an OR, a key
+  // counted once, or the earliest row in this order, so a second copy of an event cannot change the result and the
+  // fold needs no duplicate check (statistics.md, "Aggregation").
   std::vector<const VisitorEvent*> sorted;
   sorted.reserve(events.size());
   for (const VisitorEvent& e : events) sorted.push_back(&e);
   std::sort(sorted.begin(), sorted.end(), [](const VisitorEvent* a, const VisitorEvent* b) {
     return std::tie(a->ts_us, a->event_id, a->type) < std::tie(b->ts_us, b->event_id, b->type);
   });
-  std::unordered_set<std::string_view> seen;
-  std::vector<const VisitorEvent*> unique;
-  unique.reserve(sorted.size());
-  for (const VisitorEvent* e : sorted) {
-    if (seen.insert(e->event_id).second) unique.push_back(e);
-  }
 
   VisitorState state;
   state.assigned_us = exposure.assigned_us;
@@ -1042,14 +1035,14 @@ VisitorState ComputeVisitorState(std::string_view experiment_id, const Exposure&
     if (o.created_us >= exposure.assigned_us) state.order_cents.emplace(o.order_id, o.total_cents);
   }
   const VisitorEvent* segment_source = nullptr;
-  for (const VisitorEvent* e : unique) {
+  for (const VisitorEvent* e : sorted) {
     if (e->type == "exposure" && e->experiment_id == experiment_id) {
       segment_source = e;
       break;
     }
   }
   const bool from_exposure = segment_source != nullptr;
-  for (const VisitorEvent* e : unique) {
+  for (const VisitorEvent* e : sorted) {
     if (e->ts_us < exposure.assigned_us) continue;
     if (segment_source == nullptr) segment_source = e;
     SetFlag(v, *e);
@@ -1070,7 +1063,7 @@ VisitorState ComputeVisitorState(std::string_view experiment_id, const Exposure&
     } else {
       // Not reported by the script: returning when an earlier session of this visitor exists.
       state.visitor_inferred = true;
-      const bool returning = std::any_of(unique.begin(), unique.end(), [&](const VisitorEvent* e) {
+      const bool returning = std::any_of(sorted.begin(), sorted.end(), [&](const VisitorEvent* e) {
         return e->ts_us < segment_source->ts_us && e->session_id != segment_source->session_id;
       });
       v.segments.emplace_back(returning ? "visitor:returning" : "visitor:new");
@@ -1093,8 +1086,6 @@ std::optional<VisitorState> FoldVisitorState(std::string_view experiment_id, con
   const bool inferred_new = state.visitor_inferred && std::binary_search(state.values.segments.begin(),
                                                                          state.values.segments.end(), "visitor:new");
   for (const VisitorEvent& e : new_events) {
-    // Which copy of a repeated event id counts depends on the history: recompute.
-    if (e.duplicated) return std::nullopt;
     const bool exposure_event = e.type == "exposure" && e.experiment_id == experiment_id;
     const bool counts = e.ts_us >= exposure.assigned_us;
     // A segment source candidate that sorts before the current source (or a first exposure event) moves the
@@ -1207,23 +1198,51 @@ CellSums& CellSums::operator+=(const CellSums& o) {
   return *this;
 }
 
+std::uint32_t CellDeltas::Intern(NameIds& ids, std::vector<std::string>& names, std::string_view name) {
+  if (const auto it = ids.find(name); it != ids.end()) return it->second;
+  const auto id = static_cast<std::uint32_t>(names.size());
+  names.emplace_back(name);
+  ids.emplace(names.back(), id);
+  return id;
+}
+
+void CellDeltas::Add(std::string_view variant, std::string_view segment, const MetricCells& cells) {
+  const std::uint64_t key = static_cast<std::uint64_t>(Intern(variant_ids_, variants_, variant)) << 32 |
+                            Intern(segment_ids_, segments_, segment);
+  const auto [it, inserted] = slot_of_.try_emplace(key, slots_.size());
+  if (inserted) {
+    slots_.push_back(Slot{static_cast<std::uint32_t>(key >> 32), static_cast<std::uint32_t>(key), {}});
+  }
+  MetricCells& sums = slots_[it->second].cells;
+  for (std::size_t m = 0; m < sums.size(); ++m) sums[m] += cells[m];
+}
+
+std::optional<std::size_t> CellDeltas::Find(std::string_view variant, std::string_view segment) const {
+  const auto v = variant_ids_.find(variant);
+  const auto s = segment_ids_.find(segment);
+  if (v == variant_ids_.end() || s == segment_ids_.end()) return std::nullopt;
+  const auto it = slot_of_.find(static_cast<std::uint64_t>(v->second) << 32 | s->second);
+  return it == slot_of_.end() ? std::nullopt : std::optional<std::size_t>(it->second);
+}
+
+CellSums CellDeltas::At(std::string_view variant, std::string_view segment, Metric metric) const {
+  const auto slot = Find(variant, segment);
+  if (!slot) return {};
+  for (std::size_t m = 0; m < static_cast<std::size_t>(kMetricCount); ++m) {
+    if (kAllMetrics[m] == metric) return slots_[*slot].cells[m];
+  }
+  return {};
+}
+
 void AddContribution(CellDeltas& deltas, const VisitorValues& values, int sign) {
-  // A visitor's cells are the same in every segment they belong to: build them once, and one key per segment.
-  constexpr auto kMetrics = static_cast<std::size_t>(kMetricCount);
-  std::array<CellSums, kMetrics> cells;
-  for (std::size_t i = 0; i < kMetrics; ++i) {
+  // A visitor's cells are the same in every segment they belong to: build them once, add them per segment.
+  CellDeltas::MetricCells cells;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
     cells[i] = CellOf(values, kAllMetrics[i]);
     if (sign < 0) cells[i] = Negated(cells[i]);
   }
-  auto add = [&](std::string_view segment) {
-    CellKey key{values.variant, std::string(segment), kAllMetrics[0]};
-    for (std::size_t i = 0; i < kMetrics; ++i) {
-      std::get<2>(key) = kAllMetrics[i];
-      deltas[key] += cells[i];
-    }
-  };
-  add("");
-  for (const auto& s : values.segments) add(s);
+  deltas.Add(values.variant, "", cells);
+  for (const auto& s : values.segments) deltas.Add(values.variant, s, cells);
 }
 
 std::string FormatScaled(Int128 value, int decimals) {

@@ -6,12 +6,16 @@
 // a metric counts only events and orders at or after that exposure. The worker keeps each visitor's current values
 // and the state that produced them (experiment_visitors: flags, the counted orders by key, where the segments came
 // from). New events and orders are FOLDED into that state without re-reading the visitor's history: the flags are
-// ORs, orders are keyed (a repeated key is counted once), so re-reading a row changes nothing. Whatever the fold
-// cannot decide exactly (a stored copy of the same event id, a late event that would change the segment source, an
-// order created before the exposure, a new assignment) falls back to recomputing that visitor from all of their data.
+// ORs, orders are keyed (a repeated key is counted once), so re-reading a row changes nothing. Events are not
+// deduplicated by event id: a second stored copy of an event (the collector refuses only a copy with the same ts) is
+// one more row that every rule ignores (flags: any copy qualifies; purchases: one key per order id, else event id,
+// the earliest report's amount; segments: the earliest qualifying row, which a later copy cannot move), so the fold
+// needs no duplicate check. Whatever the fold cannot decide exactly (a late event that would change the segment
+// source, reports of one order with different amounts, an order created before the exposure, a new assignment) falls
+// back to recomputing that visitor from all of their data.
 // Either way the worker applies the difference of the visitor's contribution (subtract the old, add the new) to the
 // sums. Sums are exact (integers in minor units, stored as NUMERIC), so the incremental result equals a
-// recomputation from scratch, in any chunking. Duplicates (the same event_id stored twice) are counted once.
+// recomputation from scratch, in any chunking. Copies of an event (the same event_id stored twice) count once.
 //
 // A recomputation from scratch reads the shop's events as COPY streams ordered by visitor (in large chunks of
 // visitors) instead of visitor by visitor, and writes the visitors with COPY.
@@ -20,14 +24,16 @@
 // both here because they are one algorithm; the pure part is unit-tested, the whole against PostgreSQL.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "db/database.h"
@@ -51,7 +57,6 @@ struct VisitorEvent {
   std::string order_id;
   std::optional<std::int64_t> value_cents;  // props.total / value / revenue
   std::int64_t row_id = 0;  // events.id (0: not stored)
-  bool duplicated = false;  // another stored row has the same event_id (set by the fold's scan, which needs to know)
 };
 
 // An order in orders_cache attributed to the visitor (attribution.visitor or attribution._pagelift_vid).
@@ -103,19 +108,20 @@ struct VisitorState {
   friend bool operator==(const VisitorState&, const VisitorState&) = default;
 };
 
-// A visitor's values from all of their events (any order, duplicates allowed) and attributed orders.
-// Segments come from the experiment's first exposure event (else the first event at or after exposure).
-// Revenue: attributed orders created at or after the exposure, plus purchase / checkout_completed events whose order
-// is not among them (keyed by props.order_id, else the event id; the earliest event of a key wins), capped per
-// visitor at `revenue_cap_cents`.
+// A visitor's values from all of their events (any order; copies of an event id are rows like any other, and no
+// rule counts an event twice) and attributed orders. Events are ordered by (ts, event id, type).
+// Flags: an event (any copy) of the type at or after the exposure. Segments come from the experiment's first
+// exposure event (else the first event at or after exposure). Revenue: attributed orders created at or after the
+// exposure, plus purchase / checkout_completed events at or after it whose order is not among them (keyed by
+// props.order_id, else the event id; the earliest event of a key wins), capped per visitor at `revenue_cap_cents`.
 VisitorState ComputeVisitorState(std::string_view experiment_id, const Exposure& exposure,
                                  std::span<const VisitorEvent> events, std::span<const VisitorOrder> orders,
                                  std::optional<std::int64_t> revenue_cap_cents);
 
 // `state` (ComputeVisitorState of the data seen so far) extended with `new_events` and `changed_orders` (new or
 // updated orders_cache rows of the visitor; rows already folded may come again): equal to ComputeVisitorState of all
-// the data, or nullopt when the fold cannot tell without the history (the caller recomputes the visitor). Events must
-// carry `duplicated`; one marked so, or one already counted under another stored copy, always falls back.
+// the data, or nullopt when the fold cannot tell without the history (the caller recomputes the visitor). A new copy
+// of a stored event folds like any event (no duplicate check needed).
 std::optional<VisitorState> FoldVisitorState(std::string_view experiment_id, const VisitorState& state,
                                              const Exposure& exposure, std::span<const VisitorEvent> new_events,
                                              std::span<const VisitorOrder> changed_orders,
@@ -188,8 +194,49 @@ MetricSums<T> MetricSumsOf(const ValueSums<T>& v, Metric metric) {
   return m;
 }
 
-using CellKey = std::tuple<std::string, std::string, Metric>;  // variant, segment ("" = all), metric
-using CellDeltas = std::map<CellKey, CellSums>;
+// Per-cell sums of one experiment's changes, keyed by (variant, segment) interned to small integers: a run adds two
+// contributions per changed visitor, (1 + segments) × metrics cells each, and string-keyed map operations on every one
+// of them were most of the fold's CPU time. Iteration order is the order the (variant, segment) pairs first appeared.
+class CellDeltas {
+ public:
+  using MetricCells = std::array<CellSums, kMetricCount>;  // in kAllMetrics order
+
+  // Adds `cells` to the cells of (variant, segment).
+  void Add(std::string_view variant, std::string_view segment, const MetricCells& cells);
+  // The sums of one cell; a zero CellSums when nothing was added to it.
+  CellSums At(std::string_view variant, std::string_view segment, Metric metric) const;
+  // f(variant, segment, metric, sums) for every cell that something was added to (zero sums included).
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Slot& slot : slots_) {
+      for (std::size_t m = 0; m < slot.cells.size(); ++m) {
+        f(std::string_view(variants_[slot.variant]), std::string_view(segments_[slot.segment]), kAllMetrics[m],
+          slot.cells[m]);
+      }
+    }
+  }
+  bool empty() const { return slots_.empty(); }
+
+ private:
+  struct Slot {
+    std::uint32_t variant = 0;
+    std::uint32_t segment = 0;
+    MetricCells cells{};
+  };
+  // Heterogeneous lookup: a string_view finds its id without building a std::string.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using NameIds = std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>>;
+  static std::uint32_t Intern(NameIds& ids, std::vector<std::string>& names, std::string_view name);
+  std::optional<std::size_t> Find(std::string_view variant, std::string_view segment) const;
+
+  NameIds variant_ids_, segment_ids_;
+  std::vector<std::string> variants_, segments_;
+  std::unordered_map<std::uint64_t, std::size_t> slot_of_;  // variant id << 32 | segment id → index in slots_
+  std::vector<Slot> slots_;
+};
 
 // Adds (sign +1) or removes (sign -1) a visitor's contribution to every cell they belong to: the overall segment and
 // each of their segments, every metric.

@@ -1,7 +1,8 @@
 // The aggregation's fold (FoldVisitorState): random visitors' data arriving in random chunks, folded into the state of
 // what came before, equal the state computed from all of the data at once, or the fold says it cannot tell (and the
-// worker recomputes). Duplicated events, re-read rows, late and out-of-order exposures, orders before and after the
-// events that report them, order updates.
+// worker recomputes). Copies of an event (same event id, another timestamp, before or after the exposure), re-read
+// rows, late and out-of-order exposures, orders before and after the events that report them, order updates. The
+// fold gets no duplicate check: a copy must not be able to change the result (ComputeVisitorState's contract).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -53,9 +54,12 @@ class RandomVisitor {
         if (Uniform(0, 4) > 0) e.value_cents = Uniform(0, 5) == 0 ? 999 : order * 1000;
       }
       out.push_back(Arrival{e, std::nullopt});
-      if (Uniform(0, 7) == 0) {  // a client retry: the same event with another timestamp
-        e.ts_us += Uniform(-2, 2) * 1000 + 1;
-        out.push_back(Arrival{e, std::nullopt});
+      // Client retries: the same event with another timestamp (often on the other side of the exposure), at times
+      // more than one.
+      for (int copies = Uniform(0, 3) == 0 ? Uniform(1, 2) : 0; copies > 0; --copies) {
+        VisitorEvent copy = e;
+        copy.ts_us += Uniform(-2, 2) * 1000 + Uniform(1, 3);
+        out.push_back(Arrival{copy, std::nullopt});
       }
     }
     for (int k = Uniform(0, 3); k > 0; --k) {
@@ -125,12 +129,7 @@ TEST(AggregationFold, RandomChunksFoldToTheRecomputedState) {
       std::vector<VisitorOrder> new_orders;
       for (std::size_t i = from; i < end; ++i) {
         if (arrivals[i].order) new_orders.push_back(*arrivals[i].order);
-        if (!arrivals[i].event) continue;
-        VisitorEvent e = *arrivals[i].event;
-        e.duplicated = std::any_of(stored.events.begin(), stored.events.end(), [&](const VisitorEvent& other) {
-          return other.event_id == e.event_id && other.row_id != e.row_id;
-        });
-        new_events.push_back(std::move(e));
+        if (arrivals[i].event) new_events.push_back(*arrivals[i].event);
       }
       const VisitorState expected = ComputeVisitorState(kExperiment, exposure, stored.events, stored.orders, cap);
       const auto folded = FoldVisitorState(kExperiment, state, exposure, new_events, new_orders, cap);
@@ -150,7 +149,7 @@ TEST(AggregationFold, RandomChunksFoldToTheRecomputedState) {
   EXPECT_GT(folds, fallbacks) << folds << " folds, " << fallbacks << " fallbacks";
 }
 
-TEST(AggregationFold, DuplicateAndChangedAssignmentFallBack) {
+TEST(AggregationFold, ChangedAssignmentFallsBack) {
   VisitorEvent view;
   view.event_id = "a";
   view.type = "product_view";
@@ -166,11 +165,82 @@ TEST(AggregationFold, DuplicateAndChangedAssignmentFallBack) {
   const auto folded = FoldVisitorState(kExperiment, state, exposure, std::span(&cart, 1), {}, std::nullopt);
   ASSERT_TRUE(folded);
   EXPECT_TRUE(folded->values.added_to_cart);
-  cart.duplicated = true;
-  EXPECT_FALSE(FoldVisitorState(kExperiment, state, exposure, std::span(&cart, 1), {}, std::nullopt));
-  cart.duplicated = false;
   EXPECT_FALSE(FoldVisitorState(kExperiment, state, Exposure{"treatment", kExposed}, std::span(&cart, 1), {},
                                 std::nullopt));
+}
+
+// A second copy of an event (the same event id with another timestamp: the collector refuses only exact repeats)
+// counts once, whichever copy arrives first, and the fold agrees without being told that it is a copy.
+class EventCopies : public ::testing::Test {
+ protected:
+  static VisitorEvent Event(std::string id, std::string type, std::int64_t offset) {
+    VisitorEvent e;
+    e.event_id = std::move(id);
+    e.type = std::move(type);
+    e.ts_us = kExposed + offset;
+    e.session_id = "s";
+    return e;
+  }
+  static VisitorEvent Purchase(std::string id, std::int64_t offset, std::int64_t cents) {
+    VisitorEvent e = Event(std::move(id), "purchase", offset);
+    e.value_cents = cents;
+    return e;
+  }
+  // The state of `before`, then `after` folded in: checked against the state of all of the rows.
+  static std::optional<VisitorState> Fold(const std::vector<VisitorEvent>& before,
+                                          const std::vector<VisitorEvent>& after) {
+    const VisitorState state = ComputeVisitorState(kExperiment, kExposure, before, {}, std::nullopt);
+    auto folded = FoldVisitorState(kExperiment, state, kExposure, after, {}, std::nullopt);
+    std::vector<VisitorEvent> all = before;
+    all.insert(all.end(), after.begin(), after.end());
+    if (folded) {
+      EXPECT_EQ(*folded, ComputeVisitorState(kExperiment, kExposure, all, {}, std::nullopt));
+    }
+    return folded;
+  }
+  static VisitorEvent Exposed(std::int64_t offset, std::string device) {
+    VisitorEvent e = Event("x", "exposure", offset);
+    e.experiment_id = std::string(kExperiment);
+    e.device = std::move(device);
+    return e;
+  }
+  static inline const Exposure kExposure{"control", kExposed};
+};
+
+TEST_F(EventCopies, AnyCopyAtOrAfterTheExposureSetsTheFlag) {
+  const VisitorEvent early = Event("a", "product_view", -5);  // before the exposure: does not count
+  const VisitorEvent late = Event("a", "product_view", 5);    // its copy after the exposure: counts
+  const auto folded = Fold({Exposed(0, "mobile"), early}, {late});
+  ASSERT_TRUE(folded);
+  EXPECT_TRUE(folded->values.viewed);
+  // In the other order too: the state of both rows does not depend on which came first.
+  const auto reversed = Fold({Exposed(0, "mobile"), late}, {early});
+  ASSERT_TRUE(reversed);
+  EXPECT_EQ(*reversed, *folded);
+}
+
+TEST_F(EventCopies, APurchaseCountsOnceWithItsEarliestAmount) {
+  const auto folded = Fold({Exposed(0, "mobile"), Purchase("p", 10, 1000)}, {Purchase("p", 20, 1000)});
+  ASSERT_TRUE(folded);
+  EXPECT_EQ(folded->values.orders, 1);
+  EXPECT_EQ(folded->values.revenue_cents, 1000);
+  // A copy reporting another amount: the earliest report wins, which only the history can tell.
+  const std::vector<VisitorEvent> rows = {Exposed(0, "mobile"), Purchase("p", 10, 1000), Purchase("p", 5, 999)};
+  EXPECT_EQ(ComputeVisitorState(kExperiment, kExposure, rows, {}, std::nullopt).values.revenue_cents, 999);
+  EXPECT_FALSE(Fold({rows[0], rows[1]}, {rows[2]}));
+}
+
+TEST_F(EventCopies, ALaterCopyOfTheSegmentSourceChangesNothing) {
+  const VisitorEvent exposed = Exposed(0, "mobile");
+  VisitorEvent later = exposed;
+  later.ts_us += 50;
+  later.device = "desktop";  // even if a copy disagreed, the earliest row is the source
+  const auto folded = Fold({exposed, Event("a", "add_to_cart", 3)}, {later});
+  ASSERT_TRUE(folded);
+  EXPECT_EQ(folded->values.segments,
+            (std::vector<std::string>{"device:mobile", "source:direct", "visitor:new"}));
+  // An earlier copy moves the source: the fold recomputes.
+  EXPECT_FALSE(Fold({later}, {exposed}));
 }
 
 TEST(AggregationFold, FoldStateJsonRoundTrips) {
