@@ -10,9 +10,15 @@
 #include <boost/algorithm/string/replace.hpp>
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -126,6 +132,59 @@ Generated FindGenerated(Database& database) {
   });
 }
 
+// CPU time (user + system, seconds) of this process and of the PostgreSQL server's backends (the postmaster's children,
+// found through the data directory's postmaster.pid; 0 when the server is not local). On a machine shared with other
+// work these are steadier than wall time.
+struct CpuSeconds {
+  double bench = 0;
+  double server = 0;
+};
+
+double BenchCpu() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double ServerCpu(const std::string& data_directory) {
+  long postmaster = 0;
+  std::ifstream(data_directory + "/postmaster.pid") >> postmaster;
+  if (postmaster <= 0) return 0;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  double total = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream file(entry.path() / "stat");
+    std::string stat;
+    std::getline(file, stat);
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream fields(stat.substr(paren + 2));  // state ppid ... (fields 3.. of proc(5))
+    std::string state;
+    long ppid = 0;
+    fields >> state >> ppid;
+    if (ppid != postmaster) continue;
+    std::string skip;
+    for (int i = 0; i < 9; ++i) fields >> skip;  // fields 5..13
+    double utime = 0;
+    double stime = 0;
+    fields >> utime >> stime;
+    total += (utime + stime) / ticks;
+  }
+  return total;
+}
+
+CpuSeconds CpuNow(const std::string& data_directory) { return {BenchCpu(), ServerCpu(data_directory)}; }
+
+std::string LoadAverage() {
+  std::string one;
+  std::ifstream("/proc/loadavg") >> one;
+  return one;
+}
+
 Seconds Refresh(Database& database, const std::string& shop_id, const std::vector<std::string>& experiment_ids,
                 const pagelift::experiments::AggregationOptions& options, long long& visitors, long long& folded,
                 long long& changed) {
@@ -189,6 +248,9 @@ int main(int argc, char** argv) {
     std::cout.flush();
   }
 
+  const std::string data_directory = database.Run([](pqxx::work& tx) {
+    return tx.exec("SELECT current_setting('data_directory', true)")[0][0].c_str();
+  });
   long long next = data.events + 1;
   std::vector<Seconds> refreshes;
   for (const long long added : {100'000LL, 10'000LL}) {
@@ -197,10 +259,15 @@ int main(int argc, char** argv) {
     long long dirty = 0;
     long long folded = 0;
     long long changed = 0;
+    const CpuSeconds cpu_before = CpuNow(data_directory);
     refreshes.push_back(Refresh(database, shop_id, experiment_ids, options, dirty, folded, changed));
+    const CpuSeconds cpu_after = CpuNow(data_directory);
     std::cout << fmt::format("refresh after {} new events: {:.3f} s ({} visitors, {} folded, {} changed); target 2 s, "
                              "ratio {:.3f}\n",
                              added, refreshes.back().count(), dirty, folded, changed, refreshes.back().count() / 2);
+    std::cout << fmt::format("  CPU: bench process {:.3f} s, PostgreSQL {:.3f} s (every server process, autovacuum "
+                             "included; load average {})\n",
+                             cpu_after.bench - cpu_before.bench, cpu_after.server - cpu_before.server, LoadAverage());
   }
   std::cout << fmt::format("refresh 100k / refresh 10k: {:.1f} (proportional to new events: about 10; bound to "
                            "the history: about 1)\n",

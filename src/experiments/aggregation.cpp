@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
@@ -239,17 +240,11 @@ coalesce(e.props->>'utm_source', ''), coalesce(e.props->>'referrer', ''), coales
 coalesce(e.props->>'total', e.props->>'value', e.props->>'revenue', '')
 )sql";
 
-// The fold's scan: the shop's events since the smallest watermark ($2) of visitors in a locked experiment. No
-// duplicate check: a copy of a stored event cannot change a visitor's values (ComputeVisitorState).
+// The fold's scan: the shop's events since the smallest watermark ($2). No duplicate check (a copy of a stored event
+// cannot change a visitor's values: ComputeVisitorState), and no membership check per event either: the member
+// lookup probes once per visitor, not once per event, and drops the visitors of no locked experiment.
 std::string NewEventsSql() {
-  return fmt::format(R"sql(
-SELECT {}
-  FROM events e
- WHERE e.shop_id = $1 AND e.id > $2
-   AND EXISTS (SELECT 1 FROM assignments a JOIN pagelift_agg_marks m ON m.experiment_id = a.experiment_id
-                WHERE a.shop_id = $1 AND a.anon_id = e.anon_id)
-)sql",
-                     kEventColumns);
+  return fmt::format("SELECT {} FROM events e WHERE e.shop_id = $1 AND e.id > $2", kEventColumns);
 }
 
 // Attributed orders written (inserted or updated: ingested_at) since the smallest watermark ($2).
@@ -267,11 +262,12 @@ SELECT o.anon_id, o.order_id, (o.total * 100)::bigint, (extract(epoch FROM o.cre
 }
 
 // The touched visitors' memberships of the locked experiments, whether a new assignment made them dirty already,
-// and their stored state.
+// and their stored state. Assignments are never updated (a new one is a new row with a new seq, found by
+// kDirtyFromAssignments), so the stored state's variant and exposure time are the assignment's: reading only
+// experiment_id keeps the assignments side an index-only scan (migration 0014).
 constexpr const char* kTouchedMembers = R"sql(
-SELECT t.anon_id, a.experiment_id::text, a.variant, (extract(epoch FROM a.assigned_at) * 1000000)::bigint,
-       d.anon_id IS NOT NULL, v.variant, array_to_string(v.segments, ','), v.viewed, v.added_to_cart,
-       v.began_checkout, v.purchased, v.revenue_cents, v.orders, v.fold_state::text
+SELECT t.anon_id, a.experiment_id::text, d.anon_id IS NOT NULL, v.variant, array_to_string(v.segments, ','),
+       v.viewed, v.added_to_cart, v.began_checkout, v.purchased, v.revenue_cents, v.orders, v.fold_state
   FROM pagelift_agg_touched t
   JOIN assignments a ON a.shop_id = $1 AND a.anon_id = t.anon_id
   JOIN pagelift_agg_marks m ON m.experiment_id = a.experiment_id
@@ -315,7 +311,7 @@ SELECT d.anon_id, o.order_id, (o.total * 100)::bigint, (extract(epoch FROM o.cre
 
 constexpr const char* kBatchState = R"sql(
 SELECT d.anon_id, d.experiment_id::text, v.variant, array_to_string(v.segments, ','), v.viewed, v.added_to_cart,
-       v.began_checkout, v.purchased, v.revenue_cents, v.orders, v.fold_state::text
+       v.began_checkout, v.purchased, v.revenue_cents, v.orders, v.fold_state
   FROM pagelift_agg_dirty2 d
  CROSS JOIN LATERAL (SELECT v.* FROM experiment_visitors v
                       WHERE v.shop_id = $1 AND v.experiment_id = d.experiment_id AND v.anon_id = d.anon_id OFFSET 0) v
@@ -331,7 +327,7 @@ constexpr const char* kUpsertVisitors = R"sql(
 INSERT INTO experiment_visitors (shop_id, experiment_id, anon_id, variant, segments, viewed, added_to_cart,
                                  began_checkout, purchased, revenue_cents, orders, fold_state, updated_at)
 SELECT $1, experiment_id, anon_id, variant, string_to_array(nullif(segments, ''), ','), viewed, added_to_cart,
-       began_checkout, purchased, revenue_cents, orders, fold_state::jsonb, now()
+       began_checkout, purchased, revenue_cents, orders, fold_state, now()
   FROM pagelift_agg_visitors3 WHERE NOT remove
 ON CONFLICT (shop_id, experiment_id, anon_id) DO UPDATE SET
   variant = EXCLUDED.variant, segments = EXCLUDED.segments, viewed = EXCLUDED.viewed,
@@ -463,7 +459,8 @@ std::optional<StoredVisitor> StoredOf(const pqxx::row& row, int first) {
   v.purchased = row[first + 5].as<bool>();
   v.revenue_cents = row[first + 6].as<std::int64_t>();
   v.orders = row[first + 7].as<std::int32_t>();
-  stored.foldable = !row[first + 8].is_null() && FoldStateFromJson(row[first + 8].c_str(), stored.state);
+  stored.foldable = !row[first + 8].is_null() &&
+                    FoldStateFromText(std::string_view(row[first + 8].c_str(), row[first + 8].size()), stored.state);
   return stored;
 }
 
@@ -496,14 +493,21 @@ VisitorEvent EventOf(std::span<const std::string_view> f) {
   return event;
 }
 
+std::string_view TextOf(const pqxx::field& field) { return std::string_view(field.c_str(), field.size()); }
+
 VisitorEvent EventOf(const pqxx::row& row) {
   std::array<std::string_view, kEventColumnCount> fields;
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    const pqxx::field field = row[static_cast<pqxx::row::size_type>(i)];
-    fields[i] = std::string_view(field.c_str(), field.size());
-  }
+  for (std::size_t i = 0; i < fields.size(); ++i) fields[i] = TextOf(row[static_cast<pqxx::row::size_type>(i)]);
   return EventOf(fields);
 }
+
+// Lookup by string_view in string-keyed maps, without building a std::string per row.
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+template <typename V>
+using TextMap = std::unordered_map<std::string, V, TextHash, std::equal_to<>>;
 
 // One visitor's membership of one experiment in a batch: their assignment (none: no longer a unit) and the state
 // stored by the last run (none: not counted yet).
@@ -521,14 +525,14 @@ struct VisitorData {
 // The experiments of one run (in the order of the locked watermark rows), their watermarks, deltas and reports.
 struct RunState {
   std::vector<Experiment> experiments;
-  std::unordered_map<std::string, std::size_t> index;  // experiment id → position
+  TextMap<std::size_t> index;                          // experiment id → position
   std::vector<std::int64_t> event_safe;                 // per experiment: events with a larger id are new
   std::vector<std::int64_t> orders_since_us;            // per experiment: orders ingested later are new
   std::vector<CellDeltas> deltas;
   std::vector<AggregationReport> reports;
 
   std::optional<std::size_t> ExperimentOf(const pqxx::field& field) const {
-    const auto it = index.find(field.as<std::string>());
+    const auto it = index.find(TextOf(field));
     return it == index.end() ? std::nullopt : std::optional<std::size_t>(it->second);
   }
 };
@@ -554,7 +558,7 @@ class VisitorWriter {
     const VisitorState& s = current ? *current : stored->state;
     if (!current) ++removals_;
     rows_.push_back(Row{run.experiments[e].id, anon_id, !current, !stored, s.values,
-                        current ? FoldStateToJson(s) : "{}"});
+                        current ? FoldStateToText(s) : ""});
   }
 
   std::size_t Pending() const { return rows_.size(); }
@@ -642,15 +646,31 @@ class PhaseTimer {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
+// The rows of `all` that satisfy `keep`: `all` itself when every row does (no copy), else a copy in `scratch`.
+template <typename T, typename Keep>
+std::span<const T> RowsWhere(const std::vector<T>& all, std::vector<T>& scratch, Keep keep) {
+  if (std::all_of(all.begin(), all.end(), keep)) return all;
+  scratch.clear();
+  std::copy_if(all.begin(), all.end(), std::back_inserter(scratch), keep);
+  return scratch;
+}
+
 // The fold: reads what arrived since the smallest watermark (not the visitors' history), folds it into each touched
 // visitor's stored state, and adds to pagelift_agg_dirty2 the visitors the fold cannot decide (recomputed by
 // ProcessBatch like new assignments).
 void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_from, const std::string& orders_from,
                  RunState& run) {
   PhaseTimer timer("aggregation fold", shop_id);
-  std::unordered_map<std::string, VisitorData> touched;
-  for (const auto& row : tx.exec_params(NewEventsSql(), shop_id, scan_from)) {
-    touched[row[0].as<std::string>()].events.push_back(EventOf(row));
+  TextMap<VisitorData> touched;
+  {
+    const pqxx::result rows = tx.exec_params(NewEventsSql(), shop_id, scan_from);
+    touched.reserve(static_cast<std::size_t>(rows.size()));
+    for (const auto& row : rows) {
+      const std::string_view anon_id = TextOf(row[0]);
+      auto it = touched.find(anon_id);
+      if (it == touched.end()) it = touched.emplace(std::string(anon_id), VisitorData{}).first;
+      it->second.events.push_back(EventOf(row));
+    }
   }
   for (const auto& row : tx.exec_params(ChangedOrdersSql(), shop_id, orders_from)) {
     touched[row[0].as<std::string>()].orders.push_back(VisitorOrder{row[1].as<std::string>(),
@@ -661,11 +681,20 @@ void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_f
   timer.Mark("scan");
   if (touched.empty()) return;
   {
+    // In key order: the lookups below then walk the indexes (and the visitors' heap, written in this order by a
+    // recomputation) forwards instead of jumping around.
+    std::vector<std::string_view> keys;
+    keys.reserve(touched.size());
+    for (const auto& [anon_id, data] : touched) keys.emplace_back(anon_id);
+    std::sort(keys.begin(), keys.end());
     pqxx::stream_to staging(tx, "pagelift_agg_touched", std::vector<std::string>{"anon_id"});
-    for (const auto& [anon_id, data] : touched) staging << std::make_tuple(anon_id);
+    for (const std::string_view key : keys) staging << std::make_tuple(std::string(key));
     staging.complete();
   }
-  tx.exec("ANALYZE pagelift_agg_touched");  // a temporary table has no statistics until asked
+  // A temporary table has no statistics until asked, and stale ones from an earlier run of the session (a
+  // recomputation analyzes pagelift_agg_dirty2 with every visitor in it): with a wrong row count the planner joins the
+  // dirty pairs by rescanning them for every touched visitor (seen: minutes at 10M events).
+  tx.exec("ANALYZE pagelift_agg_touched; ANALYZE pagelift_agg_dirty2");
   std::vector<std::pair<std::string, std::string>> fallback;  // (anon_id, experiment id)
   VisitorWriter writer;
   std::vector<VisitorEvent> events;
@@ -680,25 +709,25 @@ void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_f
   timer.Mark("members");
   for (const auto& row : members) {
     const auto e = run.ExperimentOf(row[1]);
-    if (!e || row[4].as<bool>()) continue;  // a new assignment: recomputed anyway
-    const std::string anon_id = row[0].as<std::string>();
-    const VisitorData& data = touched.at(anon_id);
-    // New for this experiment: past its own watermarks (the scan started at the smallest).
-    events.clear();
-    orders.clear();
-    for (const VisitorEvent& event : data.events) {
-      if (event.row_id > run.event_safe[*e]) events.push_back(event);
-    }
-    for (const VisitorOrder& order : data.orders) {
-      if (order.ingested_us > run.orders_since_us[*e]) orders.push_back(order);
-    }
-    if (events.empty() && orders.empty()) continue;
+    if (!e || row[2].as<bool>()) continue;  // a new assignment: recomputed anyway
+    const auto touched_it = touched.find(TextOf(row[0]));
+    if (touched_it == touched.end()) continue;  // cannot happen: the lookup starts from these visitors
+    const std::string& anon_id = touched_it->first;
+    const VisitorData& data = touched_it->second;
+    // New for this experiment: past its own watermarks (the scan started at the smallest). Usually all of them are
+    // (the experiments' watermarks move together): then the rows are used in place, not copied.
+    const std::span<const VisitorEvent> new_events = RowsWhere(
+        data.events, events, [&](const VisitorEvent& event) { return event.row_id > run.event_safe[*e]; });
+    const std::span<const VisitorOrder> new_orders = RowsWhere(
+        data.orders, orders, [&](const VisitorOrder& order) { return order.ingested_us > run.orders_since_us[*e]; });
+    if (new_events.empty() && new_orders.empty()) continue;
     const Experiment& experiment = run.experiments[*e];
-    const Exposure exposure{row[2].as<std::string>(), row[3].as<std::int64_t>()};
-    const std::optional<StoredVisitor> stored = StoredOf(row, 5);
+    const std::optional<StoredVisitor> stored = StoredOf(row, 3);
     std::optional<VisitorState> folded;
-    if (stored && stored->foldable && experiment.VariantIndex(exposure.variant) >= 0) {
-      folded = FoldVisitorState(experiment.id, stored->state, exposure, events, orders,
+    // The stored state was computed for the visitor's assignment (immutable; see kTouchedMembers): its exposure.
+    if (stored && stored->foldable && experiment.VariantIndex(stored->state.values.variant) >= 0) {
+      const Exposure exposure{stored->state.values.variant, stored->state.assigned_us};
+      folded = FoldVisitorState(experiment.id, stored->state, exposure, new_events, new_orders,
                                 experiment.definition.guardrails.revenue_cap_cents);
     }
     if (!folded) {
@@ -1127,69 +1156,150 @@ std::optional<VisitorState> FoldVisitorState(std::string_view experiment_id, con
   return out;
 }
 
-std::string FoldStateToJson(const VisitorState& state) {
-  boost::json::object json;
-  json["assigned_us"] = state.assigned_us;
-  boost::json::object orders;
-  for (const auto& [key, cents] : state.order_cents) orders[key] = cents;
-  json["orders"] = std::move(orders);
-  if (state.segment_source) {
-    const SegmentSource& s = *state.segment_source;
-    boost::json::object source;
-    source["ts_us"] = s.ts_us;
-    source["event_id"] = s.event_id;
-    source["type"] = s.type;
-    source["session_id"] = s.session_id;
-    source["exposure"] = s.exposure;
-    json["segment_source"] = std::move(source);
-  }
-  json["visitor_inferred"] = state.visitor_inferred;
-  return boost::json::serialize(json);
+namespace {
+
+// fold_state's compact text (a JSONB object cost about 350 bytes a visitor and a parse on every write): space-separated
+// fields, strings as <length>:<bytes> so that no character needs escaping (text columns hold no NUL):
+//   1 <assigned_us> <visitor_inferred 0|1> <source> <order count> (<key> <cents>)*
+//   source: "-" (none) or "s<ts_us> <exposure 0|1> <event_id> <type> <session_id>"
+constexpr char kFoldStateVersion = '1';
+
+void AppendInt(std::string& out, std::int64_t value) {
+  char buffer[24];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  out.append(buffer, end);
 }
 
-bool FoldStateFromJson(std::string_view text, VisitorState& state) {
-  boost::json::error_code error;
-  const boost::json::value value = boost::json::parse(text, error);
-  if (error || !value.is_object()) return false;
-  const auto& json = value.get_object();
-  auto int_of = [](const boost::json::value* v) -> std::optional<std::int64_t> {
-    if (v == nullptr) return std::nullopt;
-    if (v->is_int64()) return v->get_int64();
-    if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
-      return static_cast<std::int64_t>(v->get_uint64());
+void AppendString(std::string& out, std::string_view value) {
+  AppendInt(out, static_cast<std::int64_t>(value.size()));
+  out += ':';
+  out += value;
+}
+
+// Reads FoldStateToText's fields in order; every read fails (and stays failed) on malformed input.
+class FoldStateReader {
+ public:
+  explicit FoldStateReader(std::string_view text) : rest_(text) {}
+  bool ok() const { return ok_; }
+  bool AtEnd() const { return ok_ && rest_.empty(); }
+  // The separator before every field but the first.
+  void Space() { Expect(' '); }
+  void Expect(char c) {
+    if (!ok_ || rest_.empty() || rest_.front() != c) {
+      ok_ = false;
+      return;
     }
-    return std::nullopt;
-  };
-  const auto assigned = int_of(json.if_contains("assigned_us"));
-  const auto* orders = json.if_contains("orders");
-  const auto* inferred = json.if_contains("visitor_inferred");
-  if (!assigned || orders == nullptr || !orders->is_object() || inferred == nullptr || !inferred->is_bool()) {
-    return false;
+    rest_.remove_prefix(1);
   }
-  state.assigned_us = *assigned;
-  state.visitor_inferred = inferred->get_bool();
-  state.order_cents.clear();
-  for (const auto& [key, cents] : orders->get_object()) {
-    const auto c = int_of(&cents);
-    if (!c) return false;
-    state.order_cents.emplace(std::string(key), *c);
-  }
-  state.segment_source.reset();
-  if (const auto* source = json.if_contains("segment_source")) {
-    if (!source->is_object()) return false;
-    const auto& o = source->get_object();
-    const auto ts = int_of(o.if_contains("ts_us"));
-    const auto* event_id = o.if_contains("event_id");
-    const auto* type = o.if_contains("type");
-    const auto* session = o.if_contains("session_id");
-    const auto* exposure = o.if_contains("exposure");
-    if (!ts || event_id == nullptr || !event_id->is_string() || type == nullptr || !type->is_string() ||
-        session == nullptr || !session->is_string() || exposure == nullptr || !exposure->is_bool()) {
-      return false;
+  bool Peek(char c) const { return ok_ && !rest_.empty() && rest_.front() == c; }
+  std::int64_t Int() {
+    std::int64_t value = 0;
+    if (!ok_) return 0;
+    const auto [end, error] = std::from_chars(rest_.data(), rest_.data() + rest_.size(), value);
+    if (error != std::errc() || end == rest_.data()) {
+      ok_ = false;
+      return 0;
     }
-    state.segment_source = SegmentSource{*ts, std::string(event_id->get_string()), std::string(type->get_string()),
-                                         std::string(session->get_string()), exposure->get_bool()};
+    rest_.remove_prefix(static_cast<std::size_t>(end - rest_.data()));
+    return value;
   }
+  bool Bool() {
+    const std::int64_t value = Int();
+    if (value != 0 && value != 1) ok_ = false;
+    return value == 1;
+  }
+  std::string String() {
+    const std::int64_t size = Int();
+    Expect(':');
+    if (!ok_ || size < 0 || static_cast<std::uint64_t>(size) > rest_.size()) {
+      ok_ = false;
+      return {};
+    }
+    std::string value(rest_.substr(0, static_cast<std::size_t>(size)));
+    rest_.remove_prefix(static_cast<std::size_t>(size));
+    return value;
+  }
+
+ private:
+  std::string_view rest_;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+std::string FoldStateToText(const VisitorState& state) {
+  std::string out;
+  std::size_t size = 96;  // the fixed fields and a segment source of usual lengths
+  for (const auto& [key, cents] : state.order_cents) size += key.size() + 24;
+  out.reserve(size);
+  out += kFoldStateVersion;
+  out += ' ';
+  AppendInt(out, state.assigned_us);
+  out += state.visitor_inferred ? " 1 " : " 0 ";
+  if (const auto& source = state.segment_source) {
+    out += 's';
+    AppendInt(out, source->ts_us);
+    out += source->exposure ? " 1 " : " 0 ";
+    AppendString(out, source->event_id);
+    out += ' ';
+    AppendString(out, source->type);
+    out += ' ';
+    AppendString(out, source->session_id);
+  } else {
+    out += '-';
+  }
+  out += ' ';
+  AppendInt(out, static_cast<std::int64_t>(state.order_cents.size()));
+  for (const auto& [key, cents] : state.order_cents) {
+    out += ' ';
+    AppendString(out, key);
+    out += ' ';
+    AppendInt(out, cents);
+  }
+  return out;
+}
+
+bool FoldStateFromText(std::string_view text, VisitorState& state) {
+  FoldStateReader in(text);
+  in.Expect(kFoldStateVersion);
+  in.Space();
+  const std::int64_t assigned = in.Int();
+  in.Space();
+  const bool inferred = in.Bool();
+  in.Space();
+  std::optional<SegmentSource> source;
+  if (in.Peek('-')) {
+    in.Expect('-');
+  } else {
+    in.Expect('s');
+    SegmentSource s;
+    s.ts_us = in.Int();
+    in.Space();
+    s.exposure = in.Bool();
+    in.Space();
+    s.event_id = in.String();
+    in.Space();
+    s.type = in.String();
+    in.Space();
+    s.session_id = in.String();
+    source = std::move(s);
+  }
+  in.Space();
+  const std::int64_t count = in.Int();
+  if (count < 0) return false;
+  std::map<std::string, std::int64_t> orders;
+  for (std::int64_t i = 0; i < count && in.ok(); ++i) {
+    in.Space();
+    std::string key = in.String();
+    in.Space();
+    const std::int64_t cents = in.Int();
+    if (!orders.emplace(std::move(key), cents).second) return false;  // a key is written once
+  }
+  if (!in.AtEnd()) return false;
+  state.assigned_us = assigned;
+  state.visitor_inferred = inferred;
+  state.segment_source = std::move(source);
+  state.order_cents = std::move(orders);
   return true;
 }
 

@@ -18,6 +18,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "http/date.h"
 #include "http/gzip.h"
 #include "http/responses.h"
 
@@ -48,6 +49,7 @@ struct Server::Worker {
   asio::steady_timer ticker{context};  // checks the connections' deadlines every Server::tick_
   std::string id_prefix;
   unsigned long long next_id = 0;
+  DateCache date;  // every response's Date header, formatted once a second
 };
 
 namespace {
@@ -207,12 +209,15 @@ class Server::Session {
                                                   : fmt::format("{}-{:x}", worker_.id_prefix, ++worker_.next_id);
     const auto method = header.method();
     const std::string method_name(header.method_string());
+    // Read now: the body parser below takes the header over, and the moved-from header would no longer say
+    // "Connection: close" (HTTP/1.1's default, keep-alive, would answer for it).
+    const bool client_keep_alive = header.keep_alive();
     std::string path = "/";
     Response response;
 
     auto reply = [&](Response r, bool must_close) -> asio::awaitable<bool> {
       r.set("X-Request-Id", ctx.request_id);
-      const bool keep_alive = header_parser.get().keep_alive() && !must_close && !server_.stopping_;
+      const bool keep_alive = client_keep_alive && !must_close && !server_.stopping_;
       linger_ = must_close;
       const int status = r.result_int();
       const bool head = method == Verb::head;
@@ -321,6 +326,7 @@ class Server::Session {
 
   asio::awaitable<bool> Send(Response response, bool head) {
     ExpiresAfter(server_.options_.request_timeout);
+    response.set(bhttp::field::date, worker_.date.Now());  // every answer passes here, the early 400/431 too
     bhttp::response_serializer<bhttp::string_body> serializer{response};
     boost::system::error_code ec;
     if (head) {

@@ -97,9 +97,9 @@ TEST_F(AggregationStreamedTest, StreamedEqualsBatchedInAnyChunking) {
   const auto batched_a = State(a.id);
   const auto batched_b = State(b.id);
   ASSERT_GT(batched_a.size(), 23u);
-  // The escaped text came through both ways: a stored session id with its tab and backslash.
+  // The escaped text came through both ways: a stored session id (in the fold state) with its tab and backslash.
   EXPECT_TRUE(std::any_of(batched_a.begin(), batched_a.end(), [](const std::string& row) {
-    return row.find(R"("s\t22\\0")") != std::string::npos;
+    return row.find("s\t22\\0") != std::string::npos;
   }));
   for (const int chunk : {1, 3, 50'000}) {
     SCOPED_TRACE(chunk);

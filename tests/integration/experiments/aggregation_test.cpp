@@ -158,6 +158,46 @@ TEST_F(AggregationTest, DuplicatesChangeNothing) {
   EXPECT_NE(Row(e.id, VariantOf("v1"), "", "revenue_per_visitor").find("1 12.5000"), std::string::npos);
 }
 
+// A copy of an event on the other side of the exposure (a client retry with a new timestamp): the copy at or after
+// the exposure counts, once, whichever arrives first and however the runs cut the stream.
+TEST_F(AggregationTest, ACopyAcrossTheExposureCountsOnce) {
+  const auto e = CreateRunning();
+  database_.Run([&](pqxx::work& tx) {
+    InsertEvent(tx, e.id, Uuid(1), "v1", "exposure", kBase, R"({"device": "mobile"})");
+    InsertEvent(tx, e.id, Uuid(2), "v1", "product_view", kBase - 5);  // before the exposure: not yet a view
+    InsertEvent(tx, e.id, Uuid(3), "v1", "purchase", kBase + 1, R"({"total": 20})");
+  });
+  experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
+  const std::string variant = VariantOf("v1");
+  EXPECT_EQ(Row(e.id, variant, "", "view_rate"), "1 0.0000 0.0000 0.0000 0.0000");
+  database_.Run([&](pqxx::work& tx) {
+    InsertEvent(tx, e.id, Uuid(2), "v1", "product_view", kBase + 5);  // its copy after the exposure
+    InsertEvent(tx, e.id, Uuid(3), "v1", "purchase", kBase + 9, R"({"total": 20})");  // a purchase's copy
+  });
+  const auto report = experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
+  EXPECT_EQ(report.folded, 1) << "a copy must not need a recomputation";
+  EXPECT_EQ(Row(e.id, variant, "", "view_rate"), "1 1.0000 1.0000 0.0000 0.0000");
+  EXPECT_EQ(Row(e.id, variant, "", "average_order_value"), "1 20.0000 400.0000 1.0000 20.0000");
+  const auto incremental = Aggregates(e.id);
+  experiments::RecomputeAggregation(database_, shop_id_, e.id, NoLateness());
+  EXPECT_EQ(Aggregates(e.id), incremental);
+}
+
+// The scan of new events reads idx_events_id_brin; without autosummarize it would read every row inserted since the
+// last vacuum (migration 0017), on the parent's index and every partition's.
+TEST_F(AggregationTest, NewEventsIndexSummarizesFullRanges) {
+  database_.Run([&](pqxx::work& tx) {
+    const auto rows = tx.exec(
+        "SELECT c.relname, coalesce(array_to_string(c.reloptions, ','), '') FROM pg_class c "
+        "WHERE c.relname = 'idx_events_id_brin' OR c.oid IN (SELECT inhrelid FROM pg_inherits i "
+        "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'idx_events_id_brin')");
+    ASSERT_GE(rows.size(), 2u);  // the parent's index and at least the default partition's
+    for (const auto& row : rows) {
+      EXPECT_EQ(row[1].as<std::string>(), "pages_per_range=256,autosummarize=on") << row[0].c_str();
+    }
+  });
+}
+
 TEST_F(AggregationTest, RandomChunkingsEqualOneRecomputation) {
   std::int64_t folded = 0;
   std::int64_t dirty = 0;

@@ -15,9 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "http/metrics.h"
-#include "http/router.h"
-#include "http/server.h"
+#include "loopback_server.h"
 
 namespace pagelift::http {
 namespace {
@@ -39,21 +37,11 @@ class ServerTimeouts : public testing::Test {
       response.body() = "slow";
       co_return response;
     });
-    ServerOptions options;
-    options.port = 0;
-    options.io_threads = 1;
-    options.request_timeout = std::chrono::milliseconds(200);
-    options.idle_timeout = std::chrono::milliseconds(300);
-    server_.emplace(options, router_, metrics_);
-    server_->Start();
+    server_.emplace(router_, std::chrono::milliseconds(200), std::chrono::milliseconds(300));
   }
-  void TearDown() override { server_->Shutdown(std::chrono::seconds(2)); }
+  void TearDown() override { server_.reset(); }
 
-  tcp::socket Connect() {
-    tcp::socket socket(io_);
-    socket.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), server_->port()));
-    return socket;
-  }
+  tcp::socket Connect() { return server_->Connect(); }
 
   // Reads until the server closes the connection or 10 s pass; returns what was read and whether it closed.
   static std::pair<std::string, bool> ReadUntilClosed(tcp::socket& socket) {
@@ -74,10 +62,8 @@ class ServerTimeouts : public testing::Test {
     return {received, false};
   }
 
-  boost::asio::io_context io_;
   Router router_;
-  Metrics metrics_;
-  std::optional<Server> server_;
+  std::optional<LoopbackServer> server_;
 };
 
 TEST_F(ServerTimeouts, SilentConnectionIsClosed) {
