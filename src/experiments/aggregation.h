@@ -17,8 +17,8 @@
 // sums. Sums are exact (integers in minor units, stored as NUMERIC), so the incremental result equals a
 // recomputation from scratch, in any chunking. Copies of an event (the same event_id stored twice) count once.
 //
-// A recomputation from scratch reads the shop's events in one stream ordered by visitor instead of visitor by
-// visitor, and writes the visitors with COPY.
+// A recomputation from scratch reads the shop's events as COPY streams ordered by visitor (in large chunks of
+// visitors) instead of visitor by visitor, and writes the visitors with COPY.
 //
 // Pure part (per-visitor values and fold, traffic source, contributions) and database part (RunAggregation) are
 // both here because they are one algorithm; the pure part is unit-tested, the whole against PostgreSQL.
@@ -251,9 +251,10 @@ struct AggregationOptions {
   // they could first have been seen, so none is missed (migration 0004, experiment_aggregation).
   std::chrono::seconds lateness{300};
   int visitors_per_batch = 2000;
-  // More dirty visitors than this (a first run, a recomputation) are read as sorted streams of the whole shop rather
-  // than in batches by index lookups.
+  // More dirty visitors than this (a first run, a recomputation) are read as streams in visitor order, in chunks of
+  // visitors_per_stream_chunk dirty visitors, rather than in batches by index lookups.
   std::int64_t streamed_from_visitors = 50'000;
+  int visitors_per_stream_chunk = 50'000;
   // Stopped or completed experiments keep being aggregated this long after they ended (late beacons, late orders).
   std::chrono::hours finished_grace{24 * 7};
 };
