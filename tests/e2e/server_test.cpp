@@ -50,9 +50,16 @@ TEST_F(ServerTest, HealthzAndReadyz) {
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(boost::json::parse(health.body).at("status").as_string(), "ok");
   EXPECT_FALSE(health.headers["x-request-id"].empty());
+  EXPECT_EQ(health.headers["content-type"], "application/json");
+  EXPECT_FALSE(health.headers["date"].empty());
+  // The answer is prepared once (api/health.cpp): a second request gets the same body but its own request id.
+  auto again = client.Get("/healthz");
+  EXPECT_EQ(again.body, health.body);
+  EXPECT_NE(again.headers["x-request-id"], health.headers["x-request-id"]);
   auto ready = client.Get("/readyz");
   EXPECT_EQ(ready.status, 200);
   EXPECT_EQ(boost::json::parse(ready.body).at("migrations").as_string(), "current");
+  EXPECT_EQ(client.Get("/readyz").body, ready.body);
 }
 
 TEST_F(ServerTest, EchoesASaneRequestIdAndReplacesABadOne) {
