@@ -326,7 +326,7 @@ DELETE FROM experiment_visitors v USING pagelift_agg_visitors3 s
 constexpr const char* kUpsertVisitors = R"sql(
 INSERT INTO experiment_visitors (shop_id, experiment_id, anon_id, variant, segments, viewed, added_to_cart,
                                  began_checkout, purchased, revenue_cents, orders, fold_state, updated_at)
-SELECT $1, experiment_id, anon_id, variant, string_to_array(nullif(segments, ''), ','), viewed, added_to_cart,
+SELECT $1, experiment_id, anon_id, variant, string_to_array(segments, ','), viewed, added_to_cart,
        began_checkout, purchased, revenue_cents, orders, fold_state, now()
   FROM pagelift_agg_visitors3 WHERE NOT remove
 ON CONFLICT (shop_id, experiment_id, anon_id) DO UPDATE SET

@@ -183,6 +183,38 @@ TEST_F(AggregationTest, ACopyAcrossTheExposureCountsOnce) {
   EXPECT_EQ(Aggregates(e.id), incremental);
 }
 
+// A visitor assigned without any event (a server-side assignment) has no segment: the stored row holds no segments,
+// and a later attributed order updates that row (the upsert path) without turning "no segments" into NULL.
+TEST_F(AggregationTest, AVisitorWithoutEventsKeepsNoSegmentsWhenItsRowIsUpdated) {
+  const auto e = CreateRunning();
+  database_.Run([&](pqxx::work& tx) {
+    tx.exec_params(
+        "INSERT INTO assignments (shop_id, experiment_id, anon_id, session_id, variant, assigned_at) "
+        "VALUES ($1, $2::uuid, 'v1', 's1', $3, to_timestamp($4))",
+        shop_id_, e.id, VariantOf("v1"), kBase);
+  });
+  EXPECT_EQ(experiments::RunAggregation(database_, shop_id_, e.id, NoLateness()).visitors, 1);
+  const std::string variant = VariantOf("v1");
+  EXPECT_EQ(Row(e.id, variant, "", "purchase_rate"), "1 0.0000 0.0000 0.0000 0.0000");
+  database_.Run([&](pqxx::work& tx) {
+    tx.exec_params(
+        "INSERT INTO orders_cache (shop_id, order_id, total, created_at, attribution) "
+        "VALUES ($1, 'A', 40.00, to_timestamp($2), '{\"visitor_id\": \"v1\"}')",
+        shop_id_, kBase + 30);
+  });
+  experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
+  EXPECT_EQ(Row(e.id, variant, "", "purchase_rate"), "1 1.0000 1.0000 0.0000 0.0000");
+  database_.Run([&](pqxx::work& tx) {
+    EXPECT_EQ(tx.exec_params1("SELECT segments::text FROM experiment_visitors WHERE shop_id = $1 AND anon_id = 'v1'",
+                              shop_id_)[0]
+                  .as<std::string>(),
+              "{}");
+  });
+  const auto incremental = Aggregates(e.id);
+  experiments::RecomputeAggregation(database_, shop_id_, e.id, NoLateness());
+  EXPECT_EQ(Aggregates(e.id), incremental);
+}
+
 // The scan of new events reads idx_events_id_brin; without autosummarize it would read every row inserted since the
 // last vacuum (migration 0017), on the parent's index and every partition's.
 TEST_F(AggregationTest, NewEventsIndexSummarizesFullRanges) {
