@@ -963,6 +963,7 @@ SELECT {0} FROM events e
   tx.exec("RESET jit; RESET enable_seqscan; RESET enable_sort; RESET enable_bitmapscan");
 }
 
+// The run's cell deltas, experiment by experiment (ids[e] is the experiment of run.deltas[e]).
 void WriteCells(pqxx::work& tx, const std::string& shop_id, const std::vector<std::string>& ids, RunState& run) {
   std::int64_t staged = 0;
   {
@@ -970,12 +971,12 @@ void WriteCells(pqxx::work& tx, const std::string& shop_id, const std::vector<st
                             std::vector<std::string>{"experiment_id", "variant", "segment", "metric", "n", "sum",
                                                      "sum_squares", "denominator_sum", "denominator_sum_squares",
                                                      "sum_products"});
-    for (std::size_t e = 0; e < run.experiments.size(); ++e) {
+    for (std::size_t e = 0; e < ids.size(); ++e) {
       run.deltas[e].ForEach([&](std::string_view variant, std::string_view segment, Metric metric,
                                 const CellSums& cell) {
         if (cell.IsZero()) return;
         const Scales scales = ScalesOf(metric);
-        staging << std::make_tuple(run.experiments[e].id, std::string(variant), std::string(segment),
+        staging << std::make_tuple(ids[e], std::string(variant), std::string(segment),
                                    std::string(MetricName(metric)), cell.n,
                                    FormatScaled(cell.sum, scales.sum),
                                    FormatScaled(cell.sum_squares, scales.sum_squares),
@@ -1462,6 +1463,37 @@ std::vector<AggregationReport> RunShopAggregation(db::Database& database, const 
     }
     return reports;
   });
+}
+
+void ForgetVisitors(pqxx::work& tx, const std::string& shop_id, const std::string& anon_ids_json) {
+  tx.exec(kCreateTemp);
+  // Waits for a run that holds these experiments (kLockWatermarks takes them in the same order), so that no run
+  // folds a visitor after their row is gone.
+  RunState run;
+  std::vector<std::string> ids;
+  for (const auto& row : tx.exec_params(
+           "SELECT experiment_id::text FROM experiment_aggregation WHERE shop_id = $1 AND experiment_id IN "
+           "(SELECT experiment_id FROM experiment_visitors WHERE shop_id = $1 "
+           "AND anon_id IN (SELECT jsonb_array_elements_text($2::jsonb))) ORDER BY experiment_id FOR UPDATE",
+           shop_id, anon_ids_json)) {
+    run.index.emplace(row[0].as<std::string>(), ids.size());
+    ids.push_back(row[0].as<std::string>());
+  }
+  run.deltas.resize(ids.size());
+  run.reports.resize(ids.size());
+  const pqxx::result removed = tx.exec_params(
+      "DELETE FROM experiment_visitors WHERE shop_id = $1 "
+      "AND anon_id IN (SELECT jsonb_array_elements_text($2::jsonb)) "
+      "RETURNING experiment_id::text, variant, array_to_string(segments, ','), viewed, added_to_cart, began_checkout, "
+      "purchased, revenue_cents, orders, NULL::text",
+      shop_id, anon_ids_json);
+  for (const auto& row : removed) {
+    // A row of an experiment without a watermark row has never been aggregated into cells.
+    const auto e = run.ExperimentOf(row[0]);
+    if (!e) continue;
+    AddContribution(run.deltas[*e], StoredOf(row, 1)->state.values, -1);
+  }
+  WriteCells(tx, shop_id, ids, run);
 }
 
 AggregationReport RunAggregation(db::Database& database, const std::string& shop_id, const std::string& experiment_id,

@@ -287,6 +287,12 @@ std::vector<AggregationReport> RecomputeShopAggregation(db::Database& database, 
 AggregationReport RecomputeAggregation(db::Database& database, const std::string& shop_id,
                                        const std::string& experiment_id, const AggregationOptions& options = {});
 
+// Takes the visitors (a JSON array of anon ids) out of every experiment of the shop, in the caller's transaction
+// (customers/redact): their experiment_visitors rows are deleted and their contributions subtracted from
+// results_aggregates, so the results equal a recomputation without them. The caller deletes their events and
+// assignments, so no later run brings them back.
+void ForgetVisitors(pqxx::work& tx, const std::string& shop_id, const std::string& anon_ids_json);
+
 // Runs every experiment that is running or paused, or stopped/completed within finished_grace: one
 // RunShopAggregation per shop.
 std::vector<AggregationReport> RunAggregationPass(db::Database& database, const AggregationOptions& options = {});

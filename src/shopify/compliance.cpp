@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "experiments/aggregation.h"
 #include "jobs/queue.h"
 #include "shopify/shops_repository.h"
 #include "shopify/tombstones.h"
@@ -166,6 +167,7 @@ Result<void> HandleCustomersRedact(db::Database& database, const WebhookDelivery
       if (id.is_string()) redacted.emplace_back(id.get_string());
     }
     AddTombstones(tx, shop_id, TombstoneKind::kOrder, redacted);
+    experiments::ForgetVisitors(tx, shop_id, visitors);
     auto events = tx.exec_params(
         "DELETE FROM events WHERE shop_id = $1::uuid AND anon_id IN (SELECT jsonb_array_elements_text($2::jsonb))",
         shop_id, visitors);

@@ -10,6 +10,7 @@
 #include "experiments/aggregation.h"
 #include "experiments/results.h"
 #include "experiments_harness.h"
+#include "shopify/compliance.h"
 #include "shopify/orders_repository.h"
 
 namespace pagelift::testing {
@@ -213,6 +214,44 @@ TEST_F(AggregationTest, AVisitorWithoutEventsKeepsNoSegmentsWhenItsRowIsUpdated)
   const auto incremental = Aggregates(e.id);
   experiments::RecomputeAggregation(database_, shop_id_, e.id, NoLateness());
   EXPECT_EQ(Aggregates(e.id), incremental);
+}
+
+// customers/redact deletes a visitor's events and assignments: their experiment_visitors rows go too, and the
+// aggregates lose their contribution at once (the same as a recomputation without them), not at the next recompute.
+TEST_F(AggregationTest, ARedactedCustomersVisitorLeavesTheResults) {
+  const auto e = CreateRunning();
+  database_.Run([&](pqxx::work& tx) {
+    InsertEvent(tx, e.id, Uuid(1), "v1", "exposure", kBase, R"({"device": "mobile"})");
+    InsertEvent(tx, e.id, Uuid(2), "v2", "exposure", kBase, R"({"device": "mobile"})");
+    InsertEvent(tx, e.id, Uuid(3), "v3", "exposure", kBase, R"({"device": "mobile"})");
+    InsertEvent(tx, e.id, Uuid(4), "v1", "purchase", kBase + 5, R"({"order_id": "7", "total": 25})");
+    tx.exec_params(
+        "INSERT INTO orders_cache (shop_id, order_id, total, created_at, attribution) "
+        "VALUES ($1, '7', 25.00, to_timestamp($2), '{\"visitor_id\": \"v1\", \"customer_id\": \"555\"}')",
+        shop_id_, kBase + 5);
+  });
+  experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
+  const std::string variant = VariantOf("v1");
+  ASSERT_NE(Row(e.id, variant, "", "purchase_rate").find(" 1.0000 "), std::string::npos);
+
+  shopify::WebhookDelivery redact;
+  redact.webhook_id = "redact-1";
+  redact.topic = "customers/redact";
+  redact.shop = shopify::WebhookShop{shop_id_, "", true};
+  redact.payload = boost::json::object{{"customer", boost::json::object{{"id", 555}}},
+                                       {"orders_to_redact", boost::json::array{7}}};
+  ASSERT_TRUE(shopify::HandleCustomersRedact(database_, redact).ok());
+  database_.Run([&](pqxx::work& tx) {
+    EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM experiment_visitors WHERE shop_id = $1 AND anon_id = 'v1'",
+                              shop_id_)[0]
+                  .as<int>(),
+              0);
+  });
+  EXPECT_EQ(Row(e.id, variant, "", "purchase_rate").find(" 1.0000 "), std::string::npos);
+  const auto after_redact = Aggregates(e.id);
+  experiments::RecomputeAggregation(database_, shop_id_, e.id, NoLateness());
+  EXPECT_EQ(Aggregates(e.id), after_redact);
+  EXPECT_EQ(experiments::RunAggregation(database_, shop_id_, e.id, NoLateness()).visitors, 0);
 }
 
 // The scan of new events reads idx_events_id_brin; without autosummarize it would read every row inserted since the
