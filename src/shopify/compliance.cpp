@@ -70,14 +70,17 @@ constexpr const char* kCustomerOrders =
     "  OR ($3 <> '' AND attribution->>'customer_id' IN ($3, $4)) "
     "  OR ($5 <> '' AND lower(attribution->>'email') = $5))";
 
-// Visitor ids of the customer's orders (read before the orders are deleted), as a JSON array.
+// Visitor ids of the customer's orders (read before the orders are deleted), as a JSON array: under every key an
+// order's attribution may name its visitor by (`visitor_id` now; `anon_id`, `visitor` and `_pagelift_vid`, which the
+// aggregation still accepts, from older orders).
 std::string VisitorIds(pqxx::work& tx, const std::string& shop_id, const std::string& order_ids,
                        const Customer& customer) {
   auto rows = tx.exec_params(
       std::string("SELECT COALESCE(jsonb_agg(DISTINCT v), '[]'::jsonb)::text FROM ("
-                  "  SELECT COALESCE(attribution->>'anon_id', attribution->>'visitor_id') AS v FROM orders_cache "
-                  "  WHERE ") +
-          kCustomerOrders + ") ids WHERE v IS NOT NULL AND v <> ''",
+                  "  SELECT attribution FROM orders_cache WHERE ") +
+          kCustomerOrders +
+          ") o CROSS JOIN LATERAL (VALUES (o.attribution->>'visitor_id'), (o.attribution->>'anon_id'), "
+          "(o.attribution->>'visitor'), (o.attribution->>'_pagelift_vid')) AS ids(v) WHERE v IS NOT NULL AND v <> ''",
       shop_id, order_ids, customer.id, "gid://shopify/Customer/" + customer.id, customer.email);
   return rows[0][0].as<std::string>();
 }

@@ -229,6 +229,11 @@ TEST_F(AggregationTest, ARedactedCustomersVisitorLeavesTheResults) {
         "INSERT INTO orders_cache (shop_id, order_id, total, created_at, attribution) "
         "VALUES ($1, '7', 25.00, to_timestamp($2), '{\"visitor_id\": \"v1\", \"customer_id\": \"555\"}')",
         shop_id_, kBase + 5);
+    // An older order of the same customer names v2 in the old spelling.
+    tx.exec_params(
+        "INSERT INTO orders_cache (shop_id, order_id, total, created_at, attribution) "
+        "VALUES ($1, '8', 10.00, to_timestamp($2), '{\"_pagelift_vid\": \"v2\", \"customer_id\": \"555\"}')",
+        shop_id_, kBase + 6);
   });
   experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
   const std::string variant = VariantOf("v1");
@@ -239,11 +244,14 @@ TEST_F(AggregationTest, ARedactedCustomersVisitorLeavesTheResults) {
   redact.topic = "customers/redact";
   redact.shop = shopify::WebhookShop{shop_id_, "", true};
   redact.payload = boost::json::object{{"customer", boost::json::object{{"id", 555}}},
-                                       {"orders_to_redact", boost::json::array{7}}};
+                                       {"orders_to_redact", boost::json::array{7, 8}}};
   ASSERT_TRUE(shopify::HandleCustomersRedact(database_, redact).ok());
   database_.Run([&](pqxx::work& tx) {
-    EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM experiment_visitors WHERE shop_id = $1 AND anon_id = 'v1'",
+    EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM experiment_visitors WHERE shop_id = $1 AND anon_id IN ('v1', 'v2')",
                               shop_id_)[0]
+                  .as<int>(),
+              0);
+    EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM events WHERE shop_id = $1 AND anon_id IN ('v1', 'v2')", shop_id_)[0]
                   .as<int>(),
               0);
   });
