@@ -83,11 +83,11 @@ TEST(CollectorOptions, ReadsTheRateLimitFromTheEnvironment) {
   EXPECT_EQ(set->rate_limit.events_per_second, 0);
   EXPECT_EQ(set->rate_limit.burst_events, 700);
 
-  EXPECT_EQ(defaults->writer.flushers, 1);
+  EXPECT_EQ(defaults->writer.flushers, 2);
   EXPECT_EQ(defaults->writer.max_delay, std::chrono::microseconds(2000));
-  auto tuned = LoadCollectorOptions(env({{"PAGELIFT_COLLECT_FLUSHERS", "2"}, {"PAGELIFT_COLLECT_MAX_DELAY_US", "0"}}));
+  auto tuned = LoadCollectorOptions(env({{"PAGELIFT_COLLECT_FLUSHERS", "1"}, {"PAGELIFT_COLLECT_MAX_DELAY_US", "0"}}));
   ASSERT_TRUE(tuned.ok());
-  EXPECT_EQ(tuned->writer.flushers, 2);
+  EXPECT_EQ(tuned->writer.flushers, 1);
   EXPECT_EQ(tuned->writer.max_delay, std::chrono::microseconds(0));
   for (const char* bad : {"0", "5"}) {
     auto error = LoadCollectorOptions(env({{"PAGELIFT_COLLECT_FLUSHERS", bad}}));
