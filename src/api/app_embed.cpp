@@ -23,16 +23,6 @@ const json::object* ObjectAt(const json::object& object, std::string_view key) {
   return value && value->is_object() ? &value->get_object() : nullptr;
 }
 
-// "shopify://apps/{app}/blocks/app-embed/{uuid}".
-bool IsPageliftEmbed(std::string_view type) {
-  constexpr std::string_view kPrefix = "shopify://apps/";
-  if (!type.starts_with(kPrefix)) return false;
-  const auto blocks = type.find("/blocks/", kPrefix.size());
-  if (blocks == std::string_view::npos) return false;
-  const auto rest = type.substr(blocks + 8);
-  return rest.starts_with(kAppEmbedBlockHandle) && rest.substr(kAppEmbedBlockHandle.size()).starts_with("/");
-}
-
 bool AccessDenied(const Error& error) {
   const auto* errors = error.details.if_contains("errors");
   if (!errors || !errors->is_array()) return false;
@@ -47,7 +37,25 @@ bool AccessDenied(const Error& error) {
 
 }  // namespace
 
-AppEmbedStatus AppEmbedFromSettingsData(std::string_view content) {
+bool IsPageliftEmbedType(std::string_view type, std::string_view api_key) {
+  constexpr std::string_view kPrefix = "shopify://apps/";
+  if (!type.starts_with(kPrefix)) return false;
+  type.remove_prefix(kPrefix.size());
+  const auto slash = type.find('/');
+  if (slash == std::string_view::npos) return false;
+  const auto app = type.substr(0, slash);
+  if (app != kAppHandle && (api_key.empty() || app != api_key)) return false;
+  type.remove_prefix(slash);
+  constexpr std::string_view kBlocks = "/blocks/";
+  if (!type.starts_with(kBlocks)) return false;
+  type.remove_prefix(kBlocks.size());
+  if (!type.starts_with(kAppEmbedBlockHandle)) return false;
+  type.remove_prefix(kAppEmbedBlockHandle.size());
+  // "/{extension uuid}": one non-empty segment.
+  return type.size() > 1 && type[0] == '/' && type.find('/', 1) == std::string_view::npos;
+}
+
+AppEmbedStatus AppEmbedFromSettingsData(std::string_view content, std::string_view api_key) {
   json::parse_options options;
   options.allow_comments = true;
   options.allow_trailing_commas = true;
@@ -66,7 +74,7 @@ AppEmbedStatus AppEmbedFromSettingsData(std::string_view content) {
     for (const auto& [id, block] : *blocks) {
       if (!block.is_object()) continue;
       const auto* type = block.get_object().if_contains("type");
-      if (!type || !type->is_string() || !IsPageliftEmbed(type->get_string())) continue;
+      if (!type || !type->is_string() || !IsPageliftEmbedType(type->get_string(), api_key)) continue;
       present = true;
       const auto* disabled = block.get_object().if_contains("disabled");
       if (!disabled || !disabled->is_bool() || !disabled->get_bool()) return {true, {}, {}};
@@ -76,7 +84,7 @@ AppEmbedStatus AppEmbedFromSettingsData(std::string_view content) {
                          : "the pagelift app embed was never turned on in the published theme", {}};
 }
 
-AppEmbedStatus AppEmbedFromThemes(const json::object& data) {
+AppEmbedStatus AppEmbedFromThemes(const json::object& data, std::string_view api_key) {
   const auto* themes = ObjectAt(data, "themes");
   const auto* nodes = themes ? themes->if_contains("nodes") : nullptr;
   if (!nodes || !nodes->is_array() || nodes->get_array().empty() || !nodes->get_array()[0].is_object()) {
@@ -94,7 +102,7 @@ AppEmbedStatus AppEmbedFromThemes(const json::object& data) {
     if (text && text->is_string()) content = &text->get_string();
   }
   // A theme without settings_data.json has no saved customisations, so no embed is on.
-  AppEmbedStatus status = content ? AppEmbedFromSettingsData(*content)
+  AppEmbedStatus status = content ? AppEmbedFromSettingsData(*content, api_key)
                                   : AppEmbedStatus{false, "the pagelift app embed was never turned on in the published theme", {}};
   status.theme_name = std::move(name);
   return status;
@@ -129,7 +137,8 @@ shopify::CurlOptions CheckerCurlOptions() {
 
 AppEmbedChecker::AppEmbedChecker(db::Database& database, const crypto::KeyRing& keys,
                                  const shopify::AppCredentials& app)
-    : tokens_(database, keys, app),
+    : api_key_(app.api_key),
+      tokens_(database, keys, app),
       client_(shopify::MakeCurlTransport(CheckerCurlOptions()), shopify::TokenProviderFor(tokens_),
               CheckerClientOptions(app)) {}
 
@@ -153,7 +162,7 @@ AppEmbedStatus AppEmbedChecker::Check(const shopify::ShopRef& shop, bool recheck
     data = MakeError(ErrorCode::kUnavailable, e.what());
   }
   if (data) {
-    status = AppEmbedFromThemes(*data);
+    status = AppEmbedFromThemes(*data, api_key_);
   } else if (AccessDenied(data.error())) {
     status = Unknown("pagelift may not read your theme (the read_themes permission is missing); open pagelift again "
                      "from your Shopify admin to grant it");

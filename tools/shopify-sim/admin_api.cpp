@@ -696,13 +696,21 @@ OperationResult Simulator::Impl::AppMetafield(Shop& shop, const json::object& va
 }
 
 OperationResult Simulator::Impl::MainThemeSettings(Shop& shop) {
-  // settings_data.json as the theme editor saves it: a header comment, then "current" with the app embed block
-  // ("shopify://apps/{app handle}/blocks/{block handle}/{extension uuid}") and its "disabled" flag.
-  const json::object block{{"type", "shopify://apps/pagelift/blocks/app-embed/0b9d5c1e-7f0a-4c51-9d3e-5a7c2f1e8b42"},
-                           {"disabled", !shop.app_embed_enabled},
-                           {"settings", json::object{}}};
+  // settings_data.json as the theme editor saves it: a header comment, then "current" with the app embed blocks
+  // ("shopify://apps/{app handle}/blocks/{block handle}/{extension uuid}", the handle being shopify.app.toml's) and
+  // their "disabled" flags. The other app's block has the same block handle: only its app segment differs.
+  const auto embed = [](std::string_view type, bool enabled) {
+    return json::object{{"type", type}, {"disabled", !enabled}, {"settings", json::object{}}};
+  };
+  json::object blocks{
+      {"14305391409573931425",
+       embed("shopify://apps/pagelift/blocks/app-embed/0b9d5c1e-7f0a-4c51-9d3e-5a7c2f1e8b42", shop.app_embed_enabled)}};
+  if (shop.other_app_embed_enabled) {
+    blocks["8817264519203746512"] =
+        embed("shopify://apps/other-app/blocks/app-embed/9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", true);
+  }
   const json::object settings{
-      {"current", {{"colors_accent_1", "#121212"}, {"blocks", {{"14305391409573931425", block}}}}},
+      {"current", {{"colors_accent_1", "#121212"}, {"blocks", std::move(blocks)}}},
       {"presets", {{"Default", {{"colors_accent_1", "#121212"}}}}}};
   const std::string content =
       "/*\n * IMPORTANT: The contents of this file are auto-generated.\n */\n" + json::serialize(settings);

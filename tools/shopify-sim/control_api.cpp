@@ -303,13 +303,19 @@ void Simulator::Impl::RegisterControlRoutes() {
                return Json(http::Status::accepted, {{"topic", topic}, {"payload", payload}});
              });
 
-  // {"app_embed_enabled": bool}: the merchant switches pagelift's app embed on or off in the published theme.
+  // {"app_embed_enabled"?: bool, "other_app_embed_enabled"?: bool} (at least one): the merchant switches pagelift's
+  // app embed, or another app's embed block of the same name, on or off in the published theme.
   shop_route(http::Verb::post, "/_sim/shops/{shop}/theme", [](const http::Request& request, Shop& shop, const auto&) {
     auto body = ObjectBody(request);
     const auto* enabled = body ? body->if_contains("app_embed_enabled") : nullptr;
-    if (!enabled || !enabled->is_bool()) return BadRequest("{\"app_embed_enabled\": true|false} expected");
-    shop.app_embed_enabled = enabled->as_bool();
-    return Json(http::Status::ok, {{"app_embed_enabled", shop.app_embed_enabled}});
+    const auto* other = body ? body->if_contains("other_app_embed_enabled") : nullptr;
+    if ((!enabled && !other) || (enabled && !enabled->is_bool()) || (other && !other->is_bool())) {
+      return BadRequest("{\"app_embed_enabled\": true|false, \"other_app_embed_enabled\": true|false} expected");
+    }
+    if (enabled) shop.app_embed_enabled = enabled->as_bool();
+    if (other) shop.other_app_embed_enabled = other->as_bool();
+    return Json(http::Status::ok, {{"app_embed_enabled", shop.app_embed_enabled},
+                                   {"other_app_embed_enabled", shop.other_app_embed_enabled}});
   });
 
   shop_route(http::Verb::post, "/_sim/shops/{shop}/faults", [this](const http::Request& request, Shop& shop, const auto&) {

@@ -83,8 +83,10 @@ struct Shop {
   std::optional<WebPixel> web_pixel;
   std::vector<Metafield> metafields;
   // The published theme's app embed of this app (config/settings_data.json, MainThemeSettings): seeded on; tests turn
-  // it off with POST /_sim/shops/{shop}/theme.
+  // it off with POST /_sim/shops/{shop}/theme. other_app_embed_enabled: another app's embed block, also named
+  // "app-embed", is on in the same theme (seeded absent), the case where only the app segment tells them apart.
   bool app_embed_enabled = true;
+  bool other_app_embed_enabled = false;
   Faults faults;
   std::deque<boost::json::object> deliveries;  // webhook attempts, oldest first (capped)
   std::deque<boost::json::object> calls;       // Admin API calls, oldest first (capped)
