@@ -144,10 +144,12 @@ test('every page in the admin frame: no reload, readable states, no critical axe
   await frame.waitForSelector('[data-testid=embed-status] .Badge:text("On")');
   await frame.waitForSelector('[data-testid=events-status]:has-text("None in the last 24 h")');
   // The merchant switches it off; "Check again" asks Shopify again and the page says what to do, with the deep link.
-  const setEmbed = async (enabled) => assert.equal((await fetch(`${simUrl}/_sim/shops/${SHOP}/theme`, {
-    method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({app_embed_enabled: enabled}),
+  // Another app's embed block, also named "app-embed", is on meanwhile: it is not pagelift's.
+  const setTheme = async (state) => assert.equal((await fetch(`${simUrl}/_sim/shops/${SHOP}/theme`, {
+    method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(state),
   })).status, 200);
-  await setEmbed(false);
+  const setEmbed = (enabled) => setTheme({app_embed_enabled: enabled});
+  await setTheme({app_embed_enabled: false, other_app_embed_enabled: true});
   const recheckUntil = async (what, selector) => waitFor(what, async () => {
     await frame.click('[data-testid=embed-status] button:text-matches("check again", "i")');
     return frame.waitForSelector(selector, {timeout: 2000}).then(() => true, () => false);
