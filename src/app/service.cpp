@@ -35,6 +35,7 @@
 #include "recommend/audit_service.h"
 #include "recommend/autopilot.h"
 #include "recommend/patches.h"
+#include "shopify/experiment_holds.h"
 #include "shopify/sync_service.h"
 
 namespace pagelift::app {
@@ -183,6 +184,9 @@ int RunService(const Config& config, Mode mode) {
   const experiments::Repository experiment_repository(database);
   recommend::PatchService patch_service(database, shopify_sync.client());  // apply / roll back patches (issue 6)
   recommend::Autopilot autopilot(database, patch_service, experiment_repository);
+  // The storefront's hold follows the running experiments (experiment_holds jobs, queued by lifecycle moves).
+  shopify::RegisterExperimentHoldsJob(shopify_component.registry(), database, experiment_repository,
+                                      shopify_sync.client());
   if (mode == Mode::kWorker || config.run_workers) {
     scheduler.Every("autopilot", std::chrono::minutes(15), [&autopilot] { autopilot.RunPass(); });
   }

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/time.h"
+#include "jobs/queue.h"
 
 namespace pagelift::experiments {
 
@@ -56,8 +57,17 @@ Result<Experiment> TransitionExperiment(pqxx::work& tx, const Repository& reposi
   }
   if (to == Status::kRunning && !experiment->started_at) experiment->started_at = Now();
   if ((to == Status::kStopped || to == Status::kCompleted) && !experiment->ended_at) experiment->ended_at = Now();
+  const bool running_changed = (experiment->status == Status::kRunning) != (to == Status::kRunning);
   experiment->status = to;
-  return repository.Save(tx, *experiment);
+  Experiment saved = repository.Save(tx, *experiment);
+  if (running_changed) {
+    // No dedupe key: a job already running may have read the running set before this commit; the handler re-reads
+    // after its write, and this job, claimed after the commit, writes the new set in any case.
+    jobs::EnqueueOptions options;
+    options.shop_id = shop_id;
+    jobs::Enqueue(tx, kExperimentHoldsJobKind, boost::json::object(), options);
+  }
+  return saved;
 }
 
 Result<Experiment> BumpBucketVersion(pqxx::work& tx, const Repository& repository, const std::string& shop_id,

@@ -42,12 +42,15 @@ const dbName = `v_${process.pid}_${Date.now()}`;
 const pagelift = createRequire(import.meta.url)(join(EXTENSION, 'assets/pagelift.js'));
 const figures = {};
 
-// The trust-badges block renders from its $app metafield (as after the merchant applied the recommendation).
+// The trust-badges block renders from its $app metafield (as after the merchant applied the recommendation). The
+// shop's $app.experiment_holds is what the app writes for the three experiments below once they run (this stand-in
+// storefront has no Shopify the app could write it to).
 const catalog = fixedCatalog({shopPublicId: SHOP_PUBLIC_ID, metafields: [{
   namespace: '$app', key: 'trust_badges', type: 'json',
   value: JSON.stringify({heading: 'Why shop with us', badges: [{label: 'Free shipping', icon: 'shipping'},
                                                               {label: '30-day returns', icon: 'returns'}]}),
-}]});
+}], experimentHolds: {targets: ['block:trust_badges', 'product_page:badge', 'product_page:price'],
+                      blocks: ['trust_badges']}});
 
 let app;
 let appUrl;

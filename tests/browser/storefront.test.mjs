@@ -3,7 +3,9 @@
 // proxy to a real `pagelift serve` on a private PostgreSQL database. A shopper views a product, adds it to the cart,
 // loses the network while events happen, comes back and reloads, then checks out: every event arrives exactly once,
 // the cart carries the visitor id, and the visitor gets one sticky experiment variant. A second test checks that
-// nothing is tracked before consent, and that a text experiment waits for the next page once the page was shown.
+// nothing is tracked before consent, and that a text experiment waits for the next page once the page was shown. A
+// third shows that only a running experiment's target holds a page before its first paint: with none, the page is
+// painted before the (delayed) script runs; with one, it is painted only once the variant is applied.
 //
 // Needs PAGELIFT_BINARY and PAGELIFT_TEST_PG_DIR (the test cluster's directory, whose `env` file names the socket);
 // tests/CMakeLists.txt passes both and requires the postgres fixture.
@@ -11,7 +13,7 @@ import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {join} from 'node:path';
 import {createRequire} from 'node:module';
-import {PRODUCT, eventsDelivered, startShopApp, startStorefront} from './storefront-server.mjs';
+import {PRODUCT, eventsDelivered, fixedCatalog, startShopApp, startStorefront} from './storefront-server.mjs';
 import {launchBrowser, repo, waitFor} from './support.mjs';
 
 const SECRET = 'browser-test-secret';
@@ -45,6 +47,9 @@ before(async () => {
   storefront = await startStorefront({extensionDir: join(repo, 'extensions/pagelift-theme'), appUrl: app.appUrl,
                                       shopDomain: SHOP_DOMAIN, shopPublicId: SHOP_PUBLIC_ID, secret: SECRET,
                                       sdkDocument: {shop: SHOP_PUBLIC_ID, experiments: [EXPERIMENT]},
+                                      // The shop's $app.experiment_holds as the app writes it for EXPERIMENT running.
+                                      catalog: fixedCatalog({shopPublicId: SHOP_PUBLIC_ID,
+                                                             experimentHolds: {targets: [EXPERIMENT.target]}}),
                                       // A long hold, so that a loaded machine still applies the variant before the
                                       // first paint (storefront-vitals.test.mjs tests the hold's timeout).
                                       embedSettings: {reveal_timeout_ms: 5000}});
@@ -189,4 +194,64 @@ test('the SDK document reaches the storefront through the signed app proxy', asy
   assert.equal(document.shop, SHOP_PUBLIC_ID);
   assert.deepEqual(document.experiments, []);
   assert.ok(storefront.proxied.some((p) => p.path === '/proxy/v1/sdk' && p.status === 200));
+});
+
+test('only a running experiment holds the page: without one it is painted before the script runs, with one only ' +
+     'once the variant is applied', async () => {
+  // The same page (it has the badge marked data-pagelift-target), on a shop with no running experiment: the app
+  // wrote empty holds and its SDK document lists nothing.
+  const idle = await startStorefront({extensionDir: join(repo, 'extensions/pagelift-theme'), appUrl: app.appUrl,
+                                      shopDomain: SHOP_DOMAIN, shopPublicId: SHOP_PUBLIC_ID, secret: SECRET,
+                                      sdkDocument: {shop: SHOP_PUBLIC_ID, experiments: []},
+                                      catalog: fixedCatalog({shopPublicId: SHOP_PUBLIC_ID,
+                                                             experimentHolds: {targets: [], blocks: []}}),
+                                      embedSettings: {reveal_timeout_ms: 5000}});
+  // When the first contentful paint and <html data-pagelift-ready> happened, with pagelift.min.js held back 1.5 s
+  // (a slow script: well within the 5 s hold, well over a page's own paint).
+  const visit = async (url) => {
+    const context = await browser.newContext();
+    await context.addInitScript(() => {
+      new MutationObserver(() => {
+        if (window.__readyAt == null && document.documentElement.hasAttribute('data-pagelift-ready')) {
+          window.__readyAt = performance.now();
+        }
+      }).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-pagelift-ready']});
+    });
+    const page = await context.newPage();
+    await page.route('**/assets/pagelift.min.js', async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    await page.goto(url);
+    await page.waitForSelector('html[data-pagelift-ready]', {state: 'attached', timeout: 20000});
+    const fcp = await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime)
+      .then((h) => h.jsonValue());
+    const readyAt = await page.evaluate(() => window.__readyAt);
+    const held = await page.evaluate(() => document.querySelector('style')?.textContent ?? '');
+    return {context, page, fcp, readyAt, held};
+  };
+  try {
+    const unheld = await visit(`${idle.url}/products/widget`);
+    assert.equal(unheld.held, '', 'no holding style without a running experiment');
+    assert.ok(unheld.fcp < unheld.readyAt, `painted at ${unheld.fcp} ms, before the script was ready at ` +
+              `${unheld.readyAt} ms`);
+    assert.equal(await unheld.page.textContent('[data-pagelift-target="product_page:badge"]'), 'Free shipping');
+    await unheld.context.close();
+
+    const held = await visit(`${storefront.url}/products/widget`);
+    assert.match(held.held, /body:has\(\[data-pagelift-target="product_page:badge"\]\)/);
+    assert.ok(held.fcp >= held.readyAt, `painted at ${held.fcp} ms, not before the script was ready at ` +
+              `${held.readyAt} ms`);
+    // Revealed with the visitor's variant applied.
+    const anonId = await held.page.waitForFunction(() => window.pagelift && window.pagelift.anonId)
+      .then((h) => h.jsonValue());
+    const variant = EXPERIMENT.variations[pagelift.assign(EXPERIMENT, anonId)];
+    assert.equal(await held.page.getAttribute('html', `data-pagelift-${EXPERIMENT.key}`), variant.key);
+    assert.equal(await held.page.textContent('[data-pagelift-target="product_page:badge"]'),
+                 variant.config.text || 'Free shipping');
+    assert.equal(await held.page.evaluate(() => getComputedStyle(document.body).visibility), 'visible');
+    await held.context.close();
+  } finally {
+    await idle.close();
+  }
 });

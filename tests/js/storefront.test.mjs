@@ -108,20 +108,40 @@ test('the app proxy forwards to the app with a signed query', async () => {
   }
 });
 
-test('the app embed holds the page until pagelift.js is ready, for the configured time; ?pagelift=0 renders without it',
-     async () => {
+test('the app embed holds a page only for running experiments\' targets and blocks, until pagelift.js is ready, for ' +
+     'the configured time; ?pagelift=0 renders without it', async () => {
+  // The shop's $app.experiment_holds metafield, as the app writes it: changed between page views.
+  let holds = {targets: ['product_page:badge', 'product_page:price'], blocks: ['trust_badges']};
+  const holding = {...catalog, shopMetafields: async () => ({$app: {experiment_holds: {value: holds, type: 'json'}}})};
   const storefront = await startStorefront({appUrl: 'http://127.0.0.1:1', shopDomain: 's.myshopify.com', secret: 'hush',
-                                            catalog, embedSettings: {reveal_timeout_ms: 1500}});
+                                            catalog: holding, embedSettings: {reveal_timeout_ms: 1500}});
   try {
     const page = await (await fetch(`${storefront.url}/products/mug`)).text();
     const style = page.match(/<style>([\s\S]*?)<\/style>/)[1];
-    assert.match(style, /html:not\(\[data-pagelift-ready\]\) body:has\(\[data-pagelift-target\]\) \{\s*visibility: hidden; animation: pagelift-reveal 0s 1500ms forwards;/);
-    assert.match(style, /html:not\(\[data-pagelift-ready\]\) \[data-pagelift-block\] \{\s*visibility: hidden;/);
+    for (const target of ['product_page:badge', 'product_page:price']) {
+      assert.match(style, new RegExp(`html:not\\(\\[data-pagelift-ready\\]\\) body:has\\(\\[data-pagelift-target="${target}"\\]\\) ` +
+                                     '\\{\\s*visibility: hidden; animation: pagelift-reveal 0s 1500ms forwards;'));
+    }
+    assert.match(style, /html:not\(\[data-pagelift-ready\]\) \[data-pagelift-block="trust_badges"\] \{\s*visibility: hidden;/);
+    assert.doesNotMatch(style, /\[data-pagelift-target\]|\[data-pagelift-block\]/, 'no hold for any marked element');
     const config = JSON.parse(page.match(/<script type="application\/json" id="pagelift-config">([\s\S]*?)<\/script>/)[1]);
     assert.equal(config.revealTimeout, 1500);
     // The SDK document is preloaded as the script fetches it (same URL, CORS mode, same-origin credentials).
     assert.match(page, /<link rel="preload" href="\/apps\/pagelift\/v1\/sdk\/pub-1\.json" as="fetch" crossorigin>/);
     assert.ok(page.indexOf('<style>') < page.indexOf('<script src="/assets/pagelift.min.js"'));
+
+    // A name that could break out of the selector is not written, whatever the metafield holds.
+    holds = {targets: ['product_page:badge"] body, [x="y', 'a:</style><script>'], blocks: []};
+    const odd = await (await fetch(`${storefront.url}/products/mug`)).text();
+    assert.doesNotMatch(odd, /body, \[x=|<\/style><script>/);
+
+    // No running experiment (an empty list, or no metafield at all): no style, nothing is held.
+    holds = {targets: [], blocks: []};
+    const idle = await (await fetch(`${storefront.url}/products/mug`)).text();
+    assert.doesNotMatch(idle, /<style>|visibility: hidden/);
+    assert.match(idle, /pagelift\.min\.js/, 'the script still loads (events, later experiments)');
+    holds = null;
+    assert.doesNotMatch(await (await fetch(`${storefront.url}/products/mug`)).text(), /<style>/);
 
     const without = await (await fetch(`${storefront.url}/products/mug?pagelift=0`)).text();
     assert.doesNotMatch(without, /pagelift-config|pagelift\.min\.js|data-pagelift-ready/);

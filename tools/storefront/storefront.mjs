@@ -54,9 +54,17 @@ function metafieldTree(list) {
 
 const cents = (amount) => Math.round(Number(amount) * 100);
 
+// The shop's $app.experiment_holds metafield as the app writes it (src/shopify/experiment_holds.h): the targets and
+// blocks of its running experiments, which the app embed holds before the first paint.
+export function experimentHoldsMetafield({targets = [], blocks = []} = {}) {
+  return {namespace: '$app', key: 'experiment_holds', type: 'json', value: JSON.stringify({targets, blocks})};
+}
+
 // A catalog with one product (handle "widget"), the shape the browser test expects. `metafields`: the product's, as
 // metafieldTree's input ([{namespace, key, value, type}]), e.g. the $app content that makes pagelift's blocks render.
-export function fixedCatalog({shopPublicId, currency = PRODUCT.currency, metafields = []} = {}) {
+// `experimentHolds` ({targets, blocks}, or a function returning it at each page view): what the app would have written
+// to the shop's $app.experiment_holds for its running experiments; none by default, i.e. no page is held.
+export function fixedCatalog({shopPublicId, currency = PRODUCT.currency, metafields = [], experimentHolds} = {}) {
   const product = {
     id: PRODUCT.id, handle: 'widget', title: 'Widget', description: '<p>A widget.</p>', images: [],
     metafields: metafieldTree(metafields),
@@ -65,12 +73,17 @@ export function fixedCatalog({shopPublicId, currency = PRODUCT.currency, metafie
   return {
     currency,
     appMetafields: async () => ({pagelift: {shop_public_id: {value: shopPublicId}}}),
+    shopMetafields: async () => {
+      const holds = typeof experimentHolds === 'function' ? experimentHolds() : experimentHolds;
+      return metafieldTree(holds ? [experimentHoldsMetafield(holds)] : []);
+    },
     product: async (handle) => (handle === 'widget' ? product : null),
   };
 }
 
 // The catalog of one shop of the Shopify simulator, read from its control API at each page view (so patches show at
-// once). Product metafields come from the simulator's metafields owned by the product; the others are the app's.
+// once). Product metafields come from the simulator's metafields owned by the product, the shop's (`shop.metafields`,
+// e.g. $app.experiment_holds) from those owned by the Shop; the others are the app's.
 // `shopPublicId`, when given, stands in for the app metafield pagelift.shop_public_id until the app writes it.
 export function simulatorCatalog(simUrl, shopDomain, {shopPublicId} = {}) {
   const state = async () => {
@@ -84,6 +97,7 @@ export function simulatorCatalog(simUrl, shopDomain, {shopPublicId} = {}) {
       const fallback = shopPublicId ? [{namespace: 'pagelift', key: 'shop_public_id', value: shopPublicId}] : [];
       return metafieldTree([...fallback, ...(await state()).metafields.filter((m) => !m.ownerId?.includes('/Product/'))]);
     },
+    shopMetafields: async () => metafieldTree((await state()).metafields.filter((m) => m.ownerId?.includes('/Shop/'))),
     product: async (handle) => {
       const s = await state();
       const p = s.products.find((x) => x.handle === handle);
@@ -185,9 +199,10 @@ export async function startStorefront({extensionDir = DEFAULT_EXTENSION_DIR, app
     const liquidProduct = {...product, selected_or_first_available_variant: variant, price: variant.price,
                            featured_image: product.images[0] ?? null};
     const appMetafields = await catalog.appMetafields();
+    const shopMetafields = (await catalog.shopMetafields?.()) ?? {};
     const context = (settings) => ({
       block: {settings}, app: {metafields: appMetafields}, product: liquidProduct,
-      cart: {currency: {iso_code: currency}}, shop: {permanent_domain: shopDomain},
+      cart: {currency: {iso_code: currency}}, shop: {permanent_domain: shopDomain, metafields: shopMetafields},
     });
     let head = '';
     let section = '';

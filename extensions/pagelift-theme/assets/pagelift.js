@@ -101,9 +101,11 @@
   var w = window;
   var d = document;
 
-  // Without a layout shift: the app embed's style (blocks/app-embed.liquid) holds a page that has experiment targets
-  // (visibility: hidden on <body>, and on pagelift's blocks) until <html data-pagelift-ready> or, should this script
-  // never run, until a CSS animation reveals it after the same timeout. A text or css variant is applied only while
+  // Without a layout shift: the app embed's style (blocks/app-embed.liquid) holds a page that has the target of a
+  // running experiment (visibility: hidden on <body>; on a pagelift block a running experiment shows or hides, only
+  // that block) until <html data-pagelift-ready> or, should this script never run, until a CSS animation reveals it
+  // after the same timeout. Which targets and blocks have a running experiment the app writes to the shop metafield
+  // $app.experiment_holds, which the style reads (a page with none is painted at once, this script or not). A text or css variant is applied only while
   // the page is held, i.e. before its first paint, so no element that was ever painted moves; one that would come
   // later is not applied on this page view (no exposure: the visitor did not see it; the next page applies it).
   // Block variants toggle visibility in a reserved box and apply at any time.
@@ -121,8 +123,8 @@
   }
   if (w.pagelift) return;  // loaded twice (theme preview, duplicated embed): the first copy reveals
   if (!config.shop) return reveal();
-  // Held or not is what the style did: only a page with targets is held, only in a browser with :has(), and not once
-  // the fallback animation has run. (A theme that hides <body> itself holds the page as well, which is as good.)
+  // Held or not is what the style did: only a page with a running experiment's target is held, only in a browser with
+  // :has(), and not once the fallback animation has run. (A theme that hides <body> itself holds the page as well, which is as good.)
   held = !!d.body && getComputedStyle(d.body).visibility === 'hidden';
   // The deadline counts from the navigation's start (performance.now()), which is never later than the start of the
   // CSS fallback's animation: the script gives up no later than the style does.
@@ -438,8 +440,8 @@
   // The shop's running experiments (the SDK document of src/experiments/sdk_document.h: GrowthBook's experiment shape,
   // variations as {key, config}). A 404 or a network error means none. Assignment is sticky per experiment key and
   // bucket version; the first assignment sends `exposure`. A variant is applied by its config: `css` (a style sheet)
-  // and `text` (the text of the elements marked data-pagelift-target="<the experiment's target>", which the theme's
-  // app blocks render), and `block` + `show` (the app block data-pagelift-block="<block>" shown or hidden); <html> gets
+  // and `text` (the text of the elements marked data-pagelift-target="<the experiment's target>" in the theme's
+  // markup), and `block` + `show` (the app block data-pagelift-block="<block>" shown or hidden); <html> gets
   // data-pagelift-<key>="<variant>" and `pagelift:experiment` is dispatched, so blocks and themes can apply anything
   // else without a layout shift.
   var assignments = {};
