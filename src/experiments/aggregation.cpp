@@ -2,6 +2,7 @@
 #include "experiments/aggregation.h"
 
 #include <boost/json.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -197,8 +198,14 @@ SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::r
        coalesce(pg_sequence_last_value(pg_get_serial_sequence('assignments', 'seq')::regclass), 0)
 )sql";
 
+// Every transaction of the aggregation starts here. No JIT in any of them: their plans are index lookups and scans
+// with simple expressions over row counts the planner overestimates (a temporary table without statistics, a join
+// clause it cannot estimate), which crosses jit_above_cost, and compiling costs more than it could save: 230 ms of
+// a refresh's dirty-set statement, which ran 6 ms of index lookups (EXPLAIN ANALYZE, 10M-event bench cluster), 75 ms
+// of the fold's member lookup, and again on every chunk's queries of a recomputation.
 constexpr const char* kCreateTemp = R"sql(
 SET LOCAL client_min_messages = warning;
+SET LOCAL jit = off;
 CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_marks (
   experiment_id UUID PRIMARY KEY, event_safe BIGINT NOT NULL, assignment_safe BIGINT NOT NULL,
   orders_since TIMESTAMPTZ NOT NULL) ON COMMIT DELETE ROWS;
@@ -209,7 +216,7 @@ CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_visitors3 (
   segments TEXT NOT NULL, viewed BOOLEAN NOT NULL, added_to_cart BOOLEAN NOT NULL, began_checkout BOOLEAN NOT NULL,
   purchased BOOLEAN NOT NULL, revenue_cents BIGINT NOT NULL, orders INT NOT NULL, fold_state TEXT NOT NULL)
   ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_touched (anon_id TEXT PRIMARY KEY) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_touched2 (anon_id TEXT NOT NULL) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_cells2 (
   experiment_id UUID NOT NULL, variant TEXT NOT NULL, segment TEXT NOT NULL, metric TEXT NOT NULL, n BIGINT NOT NULL,
   sum NUMERIC NOT NULL, sum_squares NUMERIC NOT NULL, denominator_sum NUMERIC NOT NULL,
@@ -222,12 +229,17 @@ CREATE TEMP TABLE IF NOT EXISTS pagelift_agg_cells2 (
 constexpr const char* kVisitorOf =
     "coalesce(o.attribution->>'visitor_id', o.attribution->>'visitor', o.attribution->>'_pagelift_vid')";
 
-// New assignments of every locked experiment (its own seq watermark).
+// New assignments of every locked experiment (its own seq watermark), read from the (shop_id, experiment_id, seq)
+// index. As a join, the planner (no statistics on the temporary marks, and a join clause it cannot estimate) hashed
+// the marks and scanned all of the shop's assignments: 0.2-0.4 s a refresh on the 10M-event bench cluster, with no
+// new assignment at all (EXPLAIN ANALYZE).
 constexpr const char* kDirtyFromAssignments = R"sql(
 INSERT INTO pagelift_agg_dirty2 (anon_id, experiment_id)
 SELECT a.anon_id, a.experiment_id
   FROM pagelift_agg_marks m
-  JOIN assignments a ON a.shop_id = $1 AND a.experiment_id = m.experiment_id AND a.seq > m.assignment_safe
+ CROSS JOIN LATERAL (SELECT a.anon_id, a.experiment_id FROM assignments a
+                      WHERE a.shop_id = $1 AND a.experiment_id = m.experiment_id AND a.seq > m.assignment_safe
+                     OFFSET 0) a
 ON CONFLICT DO NOTHING
 )sql";
 
@@ -243,8 +255,9 @@ coalesce(e.props->>'total', e.props->>'value', e.props->>'revenue', '')
 // The fold's scan: the shop's events since the smallest watermark ($2). No duplicate check (a copy of a stored event
 // cannot change a visitor's values: ComputeVisitorState), and no membership check per event either: the member
 // lookup probes once per visitor, not once per event, and drops the visitors of no locked experiment.
-std::string NewEventsSql() {
-  return fmt::format("SELECT {} FROM events e WHERE e.shop_id = $1 AND e.id > $2", kEventColumns);
+std::string NewEventsSql(const std::string& quoted_shop_id, std::int64_t scan_from) {
+  return fmt::format("SELECT {} FROM events e WHERE e.shop_id = {} AND e.id > {}", kEventColumns, quoted_shop_id,
+                     scan_from);
 }
 
 // Attributed orders written (inserted or updated: ingested_at) since the smallest watermark ($2).
@@ -261,19 +274,23 @@ SELECT o.anon_id, o.order_id, (o.total * 100)::bigint, (extract(epoch FROM o.cre
                      kVisitorOf);
 }
 
-// The touched visitors' memberships of the locked experiments, whether a new assignment made them dirty already,
-// and their stored state. Assignments are never updated (a new one is a new row with a new seq, found by
-// kDirtyFromAssignments), so the stored state's variant and exposure time are the assignment's: reading only
-// experiment_id keeps the assignments side an index-only scan (migration 0014).
-constexpr const char* kTouchedMembers = R"sql(
-SELECT t.anon_id, a.experiment_id::text, d.anon_id IS NOT NULL, v.variant, array_to_string(v.segments, ','),
-       v.viewed, v.added_to_cart, v.began_checkout, v.purchased, v.revenue_cents, v.orders, v.fold_state
-  FROM pagelift_agg_touched t
-  JOIN assignments a ON a.shop_id = $1 AND a.anon_id = t.anon_id
-  JOIN pagelift_agg_marks m ON m.experiment_id = a.experiment_id
-  LEFT JOIN pagelift_agg_dirty2 d ON d.anon_id = a.anon_id AND d.experiment_id = a.experiment_id
-  LEFT JOIN experiment_visitors v ON v.shop_id = $1 AND v.experiment_id = a.experiment_id AND v.anon_id = a.anon_id
-)sql";
+// The touched visitors' stored states in the locked experiments, and whether a new assignment made them dirty already
+// (they are recomputed then). One probe per visitor (migration 0018), not through assignments: a visitor counted in an
+// experiment has a stored row, and one without a row is either dirty (a new assignment: kDirtyFromAssignments) or not
+// a unit of it (an exposure naming none of its variants), and new data changes neither. Assignments are never updated
+// (a new one is a new row with a new seq), so the stored state's variant and exposure time are the assignment's.
+std::string TouchedMembersSql(const std::string& quoted_shop_id) {
+  return fmt::format(R"sql(
+SELECT t.anon_id, v.experiment_id,
+       EXISTS (SELECT 1 FROM pagelift_agg_dirty2 d WHERE d.anon_id = v.anon_id AND d.experiment_id = v.experiment_id),
+       v.variant, array_to_string(v.segments, ','), v.viewed, v.added_to_cart, v.began_checkout, v.purchased,
+       v.revenue_cents, v.orders, v.fold_state
+  FROM pagelift_agg_touched2 t
+  JOIN experiment_visitors v ON v.shop_id = {} AND v.anon_id = t.anon_id
+  JOIN pagelift_agg_marks m ON m.experiment_id = v.experiment_id
+)sql",
+                     quoted_shop_id);
+}
 
 constexpr const char* kNextBatch =
     "SELECT max(anon_id), count(*) FROM (SELECT anon_id FROM pagelift_agg_dirty2 WHERE anon_id > $1 "
@@ -440,29 +457,11 @@ std::vector<std::string> SplitSegments(std::string_view text) {
   return out;
 }
 
-// A stored experiment_visitors row (columns from `first` on: variant, segments, flags, revenue, orders, fold_state);
-// nullopt when the row is absent. The fold state stays empty (assigned_us 0, no source) when the row has none.
+// A stored experiment_visitors row. The fold state stays empty (assigned_us 0, no source) when the row has none.
 struct StoredVisitor {
   VisitorState state;
   bool foldable = false;  // fold_state present and readable
 };
-
-std::optional<StoredVisitor> StoredOf(const pqxx::row& row, int first) {
-  if (row[first].is_null()) return std::nullopt;
-  StoredVisitor stored;
-  VisitorValues& v = stored.state.values;
-  v.variant = row[first].as<std::string>();
-  v.segments = SplitSegments(row[first + 1].as<std::string>());
-  v.viewed = row[first + 2].as<bool>();
-  v.added_to_cart = row[first + 3].as<bool>();
-  v.began_checkout = row[first + 4].as<bool>();
-  v.purchased = row[first + 5].as<bool>();
-  v.revenue_cents = row[first + 6].as<std::int64_t>();
-  v.orders = row[first + 7].as<std::int32_t>();
-  stored.foldable = !row[first + 8].is_null() &&
-                    FoldStateFromText(std::string_view(row[first + 8].c_str(), row[first + 8].size()), stored.state);
-  return stored;
-}
 
 std::int64_t Int64Of(std::string_view text) {
   std::int64_t value = 0;
@@ -471,6 +470,35 @@ std::int64_t Int64Of(std::string_view text) {
     throw std::runtime_error("aggregation: not an integer: " + std::string(text));
   }
   return value;
+}
+
+// The columns of a stored row as text (variant, segments, the four flags, revenue, orders, fold_state), and whether
+// the fold state is NULL.
+constexpr std::size_t kStoredColumnCount = 9;
+StoredVisitor StoredOf(std::span<const std::string_view> f, bool state_null) {
+  StoredVisitor stored;
+  VisitorValues& v = stored.state.values;
+  v.variant = f[0];
+  v.segments = SplitSegments(f[1]);
+  v.viewed = f[2] == "t";
+  v.added_to_cart = f[3] == "t";
+  v.began_checkout = f[4] == "t";
+  v.purchased = f[5] == "t";
+  v.revenue_cents = Int64Of(f[6]);
+  v.orders = static_cast<std::int32_t>(Int64Of(f[7]));
+  stored.foldable = !state_null && FoldStateFromText(f[8], stored.state);
+  return stored;
+}
+
+// The same from a query's row, columns from `first` on; nullopt when the row is absent (a NULL variant).
+std::optional<StoredVisitor> StoredOf(const pqxx::row& row, int first) {
+  if (row[first].is_null()) return std::nullopt;
+  std::array<std::string_view, kStoredColumnCount> fields;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const pqxx::field field = row[static_cast<pqxx::row::size_type>(first + static_cast<int>(i))];
+    fields[i] = std::string_view(field.c_str(), field.size());
+  }
+  return StoredOf(fields, row[first + 8].is_null());
 }
 
 // An event from the text of kEventColumns (columns 0 to 13; none is NULL).
@@ -501,13 +529,16 @@ VisitorEvent EventOf(const pqxx::row& row) {
   return EventOf(fields);
 }
 
-// Lookup by string_view in string-keyed maps, without building a std::string per row.
+// Lookup by string_view in string-keyed maps, without building a std::string per row. Open addressing: a refresh
+// looks up each of 100k visitors' events and stored rows in one, and std::unordered_map's buckets and nodes cost two
+// cache misses a lookup (perf: a sixth of the refresh's CPU in this process). Elements move when the map grows: no
+// pointer into one is kept across an insertion.
 struct TextHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
 };
 template <typename V>
-using TextMap = std::unordered_map<std::string, V, TextHash, std::equal_to<>>;
+using TextMap = boost::unordered_flat_map<std::string, V, TextHash, std::equal_to<>>;
 
 // One visitor's membership of one experiment in a batch: their assignment (none: no longer a unit) and the state
 // stored by the last run (none: not counted yet).
@@ -531,10 +562,11 @@ struct RunState {
   std::vector<CellDeltas> deltas;
   std::vector<AggregationReport> reports;
 
-  std::optional<std::size_t> ExperimentOf(const pqxx::field& field) const {
-    const auto it = index.find(TextOf(field));
+  std::optional<std::size_t> ExperimentOf(std::string_view id) const {
+    const auto it = index.find(id);
     return it == index.end() ? std::nullopt : std::optional<std::size_t>(it->second);
   }
+  std::optional<std::size_t> ExperimentOf(const pqxx::field& field) const { return ExperimentOf(TextOf(field)); }
 };
 
 // Visitors whose experiment_visitors row changes: new rows (no stored one: a first run, a recomputation) with one
@@ -655,156 +687,6 @@ std::span<const T> RowsWhere(const std::vector<T>& all, std::vector<T>& scratch,
   return scratch;
 }
 
-// The fold: reads what arrived since the smallest watermark (not the visitors' history), folds it into each touched
-// visitor's stored state, and adds to pagelift_agg_dirty2 the visitors the fold cannot decide (recomputed by
-// ProcessBatch like new assignments).
-void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_from, const std::string& orders_from,
-                 RunState& run) {
-  PhaseTimer timer("aggregation fold", shop_id);
-  TextMap<VisitorData> touched;
-  {
-    const pqxx::result rows = tx.exec_params(NewEventsSql(), shop_id, scan_from);
-    touched.reserve(static_cast<std::size_t>(rows.size()));
-    for (const auto& row : rows) {
-      const std::string_view anon_id = TextOf(row[0]);
-      auto it = touched.find(anon_id);
-      if (it == touched.end()) it = touched.emplace(std::string(anon_id), VisitorData{}).first;
-      it->second.events.push_back(EventOf(row));
-    }
-  }
-  for (const auto& row : tx.exec_params(ChangedOrdersSql(), shop_id, orders_from)) {
-    touched[row[0].as<std::string>()].orders.push_back(VisitorOrder{row[1].as<std::string>(),
-                                                                    row[2].as<std::int64_t>(),
-                                                                    row[3].as<std::int64_t>(),
-                                                                    row[4].as<std::int64_t>()});
-  }
-  timer.Mark("scan");
-  if (touched.empty()) return;
-  {
-    // In key order: the lookups below then walk the indexes (and the visitors' heap, written in this order by a
-    // recomputation) forwards instead of jumping around.
-    std::vector<std::string_view> keys;
-    keys.reserve(touched.size());
-    for (const auto& [anon_id, data] : touched) keys.emplace_back(anon_id);
-    std::sort(keys.begin(), keys.end());
-    pqxx::stream_to staging(tx, "pagelift_agg_touched", std::vector<std::string>{"anon_id"});
-    for (const std::string_view key : keys) staging << std::make_tuple(std::string(key));
-    staging.complete();
-  }
-  // A temporary table has no statistics until asked, and stale ones from an earlier run of the session (a
-  // recomputation analyzes pagelift_agg_dirty2 with every visitor in it): with a wrong row count the planner joins the
-  // dirty pairs by rescanning them for every touched visitor (seen: minutes at 10M events).
-  tx.exec("ANALYZE pagelift_agg_touched; ANALYZE pagelift_agg_dirty2");
-  std::vector<std::pair<std::string, std::string>> fallback;  // (anon_id, experiment id)
-  VisitorWriter writer;
-  std::vector<VisitorEvent> events;
-  std::vector<VisitorOrder> orders;
-  // Index lookups per touched visitor, never a hash join over all of the shop's assignments and visitors: the cost
-  // must follow the new data, and the planner cannot know how few rows the temporary table holds compared to them.
-  // No JIT either: the planner's estimate (a row per touched visitor) crosses jit_above_cost, and compiling the
-  // expressions cost about 75 ms a run (EXPLAIN ANALYZE, 100k touched visitors) for a plan of index lookups.
-  tx.exec("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off");
-  const pqxx::result members = tx.exec_params(kTouchedMembers, shop_id);
-  tx.exec("RESET enable_hashjoin; RESET enable_mergejoin; RESET jit");
-  timer.Mark("members");
-  for (const auto& row : members) {
-    const auto e = run.ExperimentOf(row[1]);
-    if (!e || row[2].as<bool>()) continue;  // a new assignment: recomputed anyway
-    const auto touched_it = touched.find(TextOf(row[0]));
-    if (touched_it == touched.end()) continue;  // cannot happen: the lookup starts from these visitors
-    const std::string& anon_id = touched_it->first;
-    const VisitorData& data = touched_it->second;
-    // New for this experiment: past its own watermarks (the scan started at the smallest). Usually all of them are
-    // (the experiments' watermarks move together): then the rows are used in place, not copied.
-    const std::span<const VisitorEvent> new_events = RowsWhere(
-        data.events, events, [&](const VisitorEvent& event) { return event.row_id > run.event_safe[*e]; });
-    const std::span<const VisitorOrder> new_orders = RowsWhere(
-        data.orders, orders, [&](const VisitorOrder& order) { return order.ingested_us > run.orders_since_us[*e]; });
-    if (new_events.empty() && new_orders.empty()) continue;
-    const Experiment& experiment = run.experiments[*e];
-    const std::optional<StoredVisitor> stored = StoredOf(row, 3);
-    std::optional<VisitorState> folded;
-    // The stored state was computed for the visitor's assignment (immutable; see kTouchedMembers): its exposure.
-    if (stored && stored->foldable && experiment.VariantIndex(stored->state.values.variant) >= 0) {
-      const Exposure exposure{stored->state.values.variant, stored->state.assigned_us};
-      folded = FoldVisitorState(experiment.id, stored->state, exposure, new_events, new_orders,
-                                experiment.definition.guardrails.revenue_cap_cents);
-    }
-    if (!folded) {
-      fallback.emplace_back(anon_id, experiment.id);
-      continue;
-    }
-    ++run.reports[*e].folded;
-    writer.Update(run, *e, anon_id, folded, stored);
-  }
-  timer.Mark("fold");
-  writer.Write(tx, shop_id);
-  timer.Mark("write");
-  if (!fallback.empty()) {
-    pqxx::stream_to staging(tx, "pagelift_agg_dirty2", std::vector<std::string>{"anon_id", "experiment_id"});
-    for (const auto& [anon_id, experiment_id] : fallback) staging << std::make_tuple(anon_id, experiment_id);
-    staging.complete();
-  }
-}
-
-// One dirty visitor of every experiment of the run they are dirty for, recomputed from all of their data.
-void Recompute(RunState& run, const std::string& anon_id, const VisitorData& data, VisitorWriter& writer) {
-  for (const auto& [e, member] : data.experiments) {
-    const Experiment& experiment = run.experiments[e];
-    if (!member.exposure && !member.stored) continue;
-    std::optional<VisitorState> current;
-    // A visitor counts once assigned to one of the experiment's variants (an exposure naming an unknown variant,
-    // e.g. from a stale script, is not a unit of this experiment).
-    if (member.exposure && experiment.VariantIndex(member.exposure->variant) >= 0) {
-      current = ComputeVisitorState(experiment.id, *member.exposure, data.events, data.orders,
-                                    experiment.definition.guardrails.revenue_cap_cents);
-    }
-    writer.Update(run, e, anon_id, current, member.stored);
-  }
-}
-
-// The dirty visitors with anon_id in (low, high] of every experiment of the run: their assignments, stored rows and
-// attributed orders (their events are the caller's to add).
-std::unordered_map<std::string, VisitorData> ReadBatchMembers(pqxx::work& tx, const std::string& shop_id,
-                                                              const std::string& low, const std::string& high,
-                                                              RunState& run) {
-  std::unordered_map<std::string, VisitorData> visitors;
-  for (const auto& row : tx.exec_params(kBatchAssignments, shop_id, low, high)) {
-    if (auto e = run.ExperimentOf(row[1])) {
-      visitors[row[0].as<std::string>()].experiments[*e].exposure =
-          Exposure{row[2].as<std::string>(), row[3].as<std::int64_t>()};
-    }
-  }
-  for (const auto& row : tx.exec_params(kBatchState, shop_id, low, high)) {
-    if (auto e = run.ExperimentOf(row[1])) {
-      visitors[row[0].as<std::string>()].experiments[*e].stored = StoredOf(row, 2);
-    }
-  }
-  for (const auto& row : tx.exec_params(BatchOrdersSql(), shop_id, low, high)) {
-    const auto it = visitors.find(row[0].as<std::string>());
-    if (it == visitors.end()) continue;  // dirty for no experiment of this run (cannot happen; cheap to guard)
-    it->second.orders.push_back(
-        VisitorOrder{row[1].as<std::string>(), row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
-  }
-  return visitors;
-}
-
-// One batch of dirty visitors (anon_id in (low, high]) of every experiment of the run: recompute from all of their
-// data, diff against the stored values, stage the changed visitors and accumulate the cell deltas.
-void ProcessBatch(pqxx::work& tx, const std::string& shop_id, const std::string& low, const std::string& high,
-                  RunState& run) {
-  std::unordered_map<std::string, VisitorData> visitors = ReadBatchMembers(tx, shop_id, low, high, run);
-  for (const auto& row : tx.exec_params(BatchEventsSql(), shop_id, low, high)) {
-    const auto it = visitors.find(row[0].as<std::string>());
-    if (it == visitors.end()) continue;
-    it->second.events.push_back(EventOf(row));
-  }
-
-  VisitorWriter writer;
-  for (const auto& [anon_id, data] : visitors) Recompute(run, anon_id, data, writer);
-  writer.Write(tx, shop_id);
-}
-
 // The rows of COPY (query) TO STDOUT, one at a time: they arrive while PostgreSQL produces them, so the server reads
 // and the caller computes at the same time, and no result is ever held whole (a cursor's FETCH alternates the two and
 // materialises each chunk). pqxx 6.4's stream_from only takes a table name, which it splices into
@@ -903,6 +785,159 @@ class CopyReader {
   std::vector<bool> nulls_;
 };
 
+// The fold: reads what arrived since the smallest watermark (not the visitors' history), folds it into each touched
+// visitor's stored state, and adds to pagelift_agg_dirty2 the visitors the fold cannot decide (recomputed by
+// ProcessBatch like new assignments).
+void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_from, const std::string& orders_from,
+                 RunState& run) {
+  PhaseTimer timer("aggregation fold", shop_id);
+  const std::string shop = tx.quote(shop_id);
+  TextMap<VisitorData> touched;
+  {
+    // Streamed: the events are grouped while PostgreSQL still reads them.
+    CopyReader rows(tx, NewEventsSql(shop, scan_from));
+    while (rows.Next()) {
+      const auto fields = rows.Fields();
+      auto it = touched.find(fields[0]);
+      if (it == touched.end()) it = touched.emplace(std::string(fields[0]), VisitorData{}).first;
+      it->second.events.push_back(EventOf(fields));
+    }
+  }
+  for (const auto& row : tx.exec_params(ChangedOrdersSql(), shop_id, orders_from)) {
+    touched[row[0].as<std::string>()].orders.push_back(VisitorOrder{row[1].as<std::string>(),
+                                                                    row[2].as<std::int64_t>(),
+                                                                    row[3].as<std::int64_t>(),
+                                                                    row[4].as<std::int64_t>()});
+  }
+  timer.Mark("scan");
+  if (touched.empty()) return;
+  {
+    // In key order: the lookups below then walk the indexes (and the visitors' heap, written in this order by a
+    // recomputation) forwards instead of jumping around.
+    std::vector<std::string_view> keys;
+    keys.reserve(touched.size());
+    for (const auto& [anon_id, data] : touched) keys.emplace_back(anon_id);
+    std::sort(keys.begin(), keys.end());
+    // Distinct already (the map's keys), and only ever scanned in this order: no index to build.
+    pqxx::stream_to staging(tx, "pagelift_agg_touched2", std::vector<std::string>{"anon_id"});
+    for (const std::string_view key : keys) staging << std::make_tuple(std::string(key));
+    staging.complete();
+  }
+  // A temporary table has no statistics until asked, and stale ones from an earlier run of the session (a
+  // recomputation analyzes pagelift_agg_dirty2 with every visitor in it): with a wrong row count the planner joins the
+  // dirty pairs by rescanning them for every touched visitor (seen: minutes at 10M events). pagelift_agg_touched2 is
+  // never analyzed: the planner then counts its rows from its current size, which is right.
+  tx.exec("ANALYZE pagelift_agg_dirty2");
+  timer.Mark("touched");
+  std::vector<std::pair<std::string, std::string>> fallback;  // (anon_id, experiment id)
+  VisitorWriter writer;
+  std::vector<VisitorEvent> events;
+  std::vector<VisitorOrder> orders;
+  // Index lookups per touched visitor, never a hash join over all of the shop's assignments and visitors: the cost
+  // must follow the new data, and the planner cannot know how few rows the temporary table holds compared to them.
+  tx.exec("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
+  // Streamed too: each visitor is folded as their stored rows arrive, while PostgreSQL looks up the next ones.
+  CopyReader members(tx, TouchedMembersSql(shop));
+  while (members.Next()) {
+    const auto row = members.Fields();
+    const auto e = run.ExperimentOf(row[1]);
+    if (!e || row[2] == "t") continue;  // a new assignment: recomputed anyway
+    const auto touched_it = touched.find(row[0]);
+    if (touched_it == touched.end()) continue;  // cannot happen: the lookup starts from these visitors
+    const std::string& anon_id = touched_it->first;
+    const VisitorData& data = touched_it->second;
+    // New for this experiment: past its own watermarks (the scan started at the smallest). Usually all of them are
+    // (the experiments' watermarks move together): then the rows are used in place, not copied.
+    const std::span<const VisitorEvent> new_events = RowsWhere(
+        data.events, events, [&](const VisitorEvent& event) { return event.row_id > run.event_safe[*e]; });
+    const std::span<const VisitorOrder> new_orders = RowsWhere(
+        data.orders, orders, [&](const VisitorOrder& order) { return order.ingested_us > run.orders_since_us[*e]; });
+    if (new_events.empty() && new_orders.empty()) continue;
+    const Experiment& experiment = run.experiments[*e];
+    const StoredVisitor stored = StoredOf(row.subspan(3, kStoredColumnCount), members.IsNull(3 + 8));
+    std::optional<VisitorState> folded;
+    // The stored state was computed for the visitor's assignment (immutable; see TouchedMembersSql): its exposure.
+    if (stored.foldable && experiment.VariantIndex(stored.state.values.variant) >= 0) {
+      const Exposure exposure{stored.state.values.variant, stored.state.assigned_us};
+      folded = FoldVisitorState(experiment.id, stored.state, exposure, new_events, new_orders,
+                                experiment.definition.guardrails.revenue_cap_cents);
+    }
+    if (!folded) {
+      fallback.emplace_back(anon_id, experiment.id);
+      continue;
+    }
+    ++run.reports[*e].folded;
+    writer.Update(run, *e, anon_id, folded, stored);
+  }
+  tx.exec("RESET enable_hashjoin; RESET enable_mergejoin");
+  timer.Mark("fold");
+  writer.Write(tx, shop_id);
+  timer.Mark("write");
+  if (!fallback.empty()) {
+    pqxx::stream_to staging(tx, "pagelift_agg_dirty2", std::vector<std::string>{"anon_id", "experiment_id"});
+    for (const auto& [anon_id, experiment_id] : fallback) staging << std::make_tuple(anon_id, experiment_id);
+    staging.complete();
+  }
+}
+
+// One dirty visitor of every experiment of the run they are dirty for, recomputed from all of their data.
+void Recompute(RunState& run, const std::string& anon_id, const VisitorData& data, VisitorWriter& writer) {
+  for (const auto& [e, member] : data.experiments) {
+    const Experiment& experiment = run.experiments[e];
+    if (!member.exposure && !member.stored) continue;
+    std::optional<VisitorState> current;
+    // A visitor counts once assigned to one of the experiment's variants (an exposure naming an unknown variant,
+    // e.g. from a stale script, is not a unit of this experiment).
+    if (member.exposure && experiment.VariantIndex(member.exposure->variant) >= 0) {
+      current = ComputeVisitorState(experiment.id, *member.exposure, data.events, data.orders,
+                                    experiment.definition.guardrails.revenue_cap_cents);
+    }
+    writer.Update(run, e, anon_id, current, member.stored);
+  }
+}
+
+// The dirty visitors with anon_id in (low, high] of every experiment of the run: their assignments, stored rows and
+// attributed orders (their events are the caller's to add).
+std::unordered_map<std::string, VisitorData> ReadBatchMembers(pqxx::work& tx, const std::string& shop_id,
+                                                              const std::string& low, const std::string& high,
+                                                              RunState& run) {
+  std::unordered_map<std::string, VisitorData> visitors;
+  for (const auto& row : tx.exec_params(kBatchAssignments, shop_id, low, high)) {
+    if (auto e = run.ExperimentOf(row[1])) {
+      visitors[row[0].as<std::string>()].experiments[*e].exposure =
+          Exposure{row[2].as<std::string>(), row[3].as<std::int64_t>()};
+    }
+  }
+  for (const auto& row : tx.exec_params(kBatchState, shop_id, low, high)) {
+    if (auto e = run.ExperimentOf(row[1])) {
+      visitors[row[0].as<std::string>()].experiments[*e].stored = StoredOf(row, 2);
+    }
+  }
+  for (const auto& row : tx.exec_params(BatchOrdersSql(), shop_id, low, high)) {
+    const auto it = visitors.find(row[0].as<std::string>());
+    if (it == visitors.end()) continue;  // dirty for no experiment of this run (cannot happen; cheap to guard)
+    it->second.orders.push_back(
+        VisitorOrder{row[1].as<std::string>(), row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
+  }
+  return visitors;
+}
+
+// One batch of dirty visitors (anon_id in (low, high]) of every experiment of the run: recompute from all of their
+// data, diff against the stored values, stage the changed visitors and accumulate the cell deltas.
+void ProcessBatch(pqxx::work& tx, const std::string& shop_id, const std::string& low, const std::string& high,
+                  RunState& run) {
+  std::unordered_map<std::string, VisitorData> visitors = ReadBatchMembers(tx, shop_id, low, high, run);
+  for (const auto& row : tx.exec_params(BatchEventsSql(), shop_id, low, high)) {
+    const auto it = visitors.find(row[0].as<std::string>());
+    if (it == visitors.end()) continue;
+    it->second.events.push_back(EventOf(row));
+  }
+
+  VisitorWriter writer;
+  for (const auto& [anon_id, data] : visitors) Recompute(run, anon_id, data, writer);
+  writer.Write(tx, shop_id);
+}
+
 // Every dirty pair at once, for a first run or a recomputation, in chunks of dirty visitors (anon_id ranges): a
 // chunk's assignments, stored rows and orders come by index lookups (ReadBatchMembers), its events as one COPY stream
 // in visitor order, and each visitor is recomputed as soon as their last event has arrived, while PostgreSQL reads
@@ -916,11 +951,9 @@ void ProcessStreamed(pqxx::work& tx, const std::string& shop_id, const Aggregati
   tx.exec("ANALYZE pagelift_agg_dirty2");  // a temporary table has no statistics until asked: plan the joins on them
   // Every chunk's query reads its range by index, in visitor order: never a sequential scan of the shop's (or the
   // dirty set's) rows, a bitmap scan or a sort per chunk, which made the run quadratic in the chunks (10M events:
-  // EXPLAIN showed seq scans of 1.25M dirty rows and assignments for each 50,000-visitor chunk). No JIT: its
-  // compilation costs more than the simple expressions it would speed up, on every chunk's queries again. Reset at the
-  // end (WriteCells plans on its own).
-  tx.exec("SET LOCAL jit = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; "
-          "SET LOCAL enable_bitmapscan = off");
+  // EXPLAIN showed seq scans of 1.25M dirty rows and assignments for each 50,000-visitor chunk). Reset at the end
+  // (WriteCells plans on its own).
+  tx.exec("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off");
   timer.Mark("analyze");
   VisitorWriter writer;
   std::string low;  // "" sorts before every anon_id (collect refuses empty ones)
@@ -960,7 +993,7 @@ SELECT {0} FROM events e
     timer.Add("write visitors");
     low = high;
   }
-  tx.exec("RESET jit; RESET enable_seqscan; RESET enable_sort; RESET enable_bitmapscan");
+  tx.exec("RESET enable_seqscan; RESET enable_sort; RESET enable_bitmapscan");
 }
 
 // The run's cell deltas, experiment by experiment (ids[e] is the experiment of run.deltas[e]).

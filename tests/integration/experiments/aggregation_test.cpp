@@ -216,6 +216,39 @@ TEST_F(AggregationTest, AVisitorWithoutEventsKeepsNoSegmentsWhenItsRowIsUpdated)
   EXPECT_EQ(Aggregates(e.id), incremental);
 }
 
+// A refresh finds the visitors to fold by their stored rows (migration 0018), not by their assignments: an assigned
+// visitor without a row (their assignment names no variant of the experiment, e.g. from a stale script) must stay out
+// when their new events arrive, while a counted visitor's new events are folded in.
+TEST_F(AggregationTest, AVisitorOfNoVariantStaysOutWhenTheirNewEventsArrive) {
+  const auto e = CreateRunning();
+  const std::string counted = VariantOf("v1");
+  database_.Run([&](pqxx::work& tx) {
+    InsertEvent(tx, e.id, Uuid(1), "v1", "exposure", kBase);
+    tx.exec_params(
+        "INSERT INTO assignments (shop_id, experiment_id, anon_id, session_id, variant, assigned_at) "
+        "VALUES ($1, $2::uuid, 'ghost', 's1', 'retired', to_timestamp($3))",
+        shop_id_, e.id, kBase);
+    InsertEvent(tx, e.id, Uuid(2), "ghost", "product_view", kBase + 1);
+  });
+  EXPECT_EQ(experiments::RunAggregation(database_, shop_id_, e.id, NoLateness()).visitors, 2);
+  database_.Run([&](pqxx::work& tx) {
+    InsertEvent(tx, e.id, Uuid(3), "ghost", "add_to_cart", kBase + 10);
+    InsertEvent(tx, e.id, Uuid(4), "v1", "add_to_cart", kBase + 10);
+  });
+  const auto report = experiments::RunAggregation(database_, shop_id_, e.id, NoLateness());
+  EXPECT_EQ(report.folded, 1);
+  EXPECT_EQ(Row(e.id, counted, "", "add_to_cart_rate"), "1 1.0000 1.0000 0.0000 0.0000");
+  database_.Run([&](pqxx::work& tx) {
+    EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM experiment_visitors WHERE shop_id = $1 AND anon_id = 'ghost'",
+                              shop_id_)[0]
+                  .as<int>(),
+              0);
+  });
+  const auto incremental = Aggregates(e.id);
+  experiments::RecomputeAggregation(database_, shop_id_, e.id, NoLateness());
+  EXPECT_EQ(Aggregates(e.id), incremental);
+}
+
 // customers/redact deletes a visitor's events and assignments: their experiment_visitors rows go too, and the
 // aggregates lose their contribution at once (the same as a recomputation without them), not at the next recompute.
 TEST_F(AggregationTest, ARedactedCustomersVisitorLeavesTheResults) {
