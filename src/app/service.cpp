@@ -187,6 +187,7 @@ int RunService(const Config& config, Mode mode) {
   // The storefront's hold follows the running experiments (experiment_holds jobs, queued by lifecycle moves).
   shopify::RegisterExperimentHoldsJob(shopify_component.registry(), database, experiment_repository,
                                       shopify_sync.client());
+  if (mode == Mode::kWorker || config.run_workers) shopify::QueueExperimentHoldsOfRunningShops(database);
   if (mode == Mode::kWorker || config.run_workers) {
     scheduler.Every("autopilot", std::chrono::minutes(15), [&autopilot] { autopilot.RunPass(); });
   }

@@ -94,4 +94,21 @@ void RegisterExperimentHoldsJob(jobs::JobRegistry& registry, db::Database& datab
                     });
 }
 
+int QueueExperimentHoldsOfRunningShops(db::Database& database) try {
+  return database.Run([](pqxx::work& tx) {
+    int queued = 0;
+    for (const auto& row : tx.exec("SELECT DISTINCT e.shop_id::text FROM experiments e JOIN shops s ON s.id = e.shop_id "
+                                   "WHERE e.status = 'running' AND s.uninstalled_at IS NULL")) {
+      jobs::EnqueueOptions options;
+      options.shop_id = row[0].as<std::string>();
+      options.dedupe_key = "reconcile " + *options.shop_id;
+      if (jobs::Enqueue(tx, experiments::kExperimentHoldsJobKind, json::object(), options)) ++queued;
+    }
+    return queued;
+  });
+} catch (const std::exception& e) {  // the process still starts; the next lifecycle move writes the holds
+  log::Warn("experiment holds were not queued at start", {{"error", e.what()}});
+  return 0;
+}
+
 }  // namespace pagelift::shopify

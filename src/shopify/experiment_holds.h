@@ -37,4 +37,11 @@ boost::json::object ExperimentHolds(const std::vector<experiments::Experiment>& 
 void RegisterExperimentHoldsJob(jobs::JobRegistry& registry, db::Database& database,
                                 const experiments::Repository& repository, AdminClient& client);
 
+// Queues one experiment_holds job per installed shop with a running experiment (at most one such job per shop at a
+// time: dedupe key "reconcile <shop id>"), so that the metafield is written again after anything that may have lost
+// it without a lifecycle move (a reinstall, a failed job that ran out of attempts, a simulator restarted over a kept
+// database). `serve` and `worker` call it once at start when they run jobs. Returns how many jobs were queued (0, with a
+// warning logged, when the database cannot be reached: the process starts all the same).
+int QueueExperimentHoldsOfRunningShops(db::Database& database);
+
 }  // namespace pagelift::shopify

@@ -106,14 +106,33 @@ TEST_F(ExperimentHoldsTest, RunningExperimentsTargetsAndBlocksReachTheShopMetafi
   EXPECT_EQ(MetafieldBytes(kShopB), b_metafields);  // shop B's metafields untouched
 }
 
+// At start, every installed shop with a running experiment gets one job (not twice while one is queued), so a
+// metafield lost without a lifecycle move (here: the simulator's, deleted behind the app's back) is written again.
+TEST_F(ExperimentHoldsTest, AtStartEachShopWithARunningExperimentIsQueuedOnce) {
+  const std::string a = Install(kShopA);
+  const std::string b = Install(kShopB);
+  const std::string id = Create(a, R"({"name": "Badge", "target": "product_page:badge.start",
+      "variants": [{"key": "control"}, {"key": "urgent", "config": {"text": "Today only"}}]})");
+  Create(b, R"({"name": "Draft", "target": "product_page:cta", "variants": [{"key": "a"}, {"key": "b"}]})");
+  Move(a, id, experiments::Status::kRunning);
+  database_.Run([&](pqxx::work& tx) { tx.exec("UPDATE jobs SET status = 'done' WHERE kind = 'experiment_holds'"); });
+
+  EXPECT_EQ(shopify::QueueExperimentHoldsOfRunningShops(database_), 1);  // A only: B has no running experiment
+  EXPECT_EQ(shopify::QueueExperimentHoldsOfRunningShops(database_), 0);  // A's is still queued
+  EXPECT_EQ(QueuedHoldJobs(a), 1);
+  EXPECT_EQ(QueuedHoldJobs(b), 0);
+  RunHoldJobs(a);
+  EXPECT_NE(Holds(kShopA).find("product_page:badge.start"), std::string::npos) << Holds(kShopA);
+}
+
 TEST_F(ExperimentHoldsTest, AnUninstalledShopsJobDoesNothing) {
   const std::string shop_id = Install(kShopA);
-  const std::string id = Create(shop_id, R"({"name": "Badge", "target": "product_page:badge",
+  const std::string id = Create(shop_id, R"({"name": "Badge", "target": "product_page:uninstalled",
       "variants": [{"key": "control"}, {"key": "urgent", "config": {"text": "Today only"}}]})");
   Move(shop_id, id, experiments::Status::kRunning);
   // (The simulator outlives each test: compare with what it held before, which never lists this experiment.)
   const std::string before = MetafieldBytes(kShopA);
-  ASSERT_EQ(before.find("product_page:badge"), std::string::npos);
+  ASSERT_EQ(before.find("product_page:uninstalled"), std::string::npos);
   database_.Run([&](pqxx::work& tx) { tx.exec_params("UPDATE shops SET uninstalled_at = now() WHERE id = $1", shop_id); });
   RunHoldJobs(shop_id);
   EXPECT_EQ(MetafieldBytes(kShopA), before);
