@@ -35,7 +35,7 @@
 #include "recommend/audit_service.h"
 #include "recommend/autopilot.h"
 #include "recommend/patches.h"
-#include "shopify/experiment_holds.h"
+#include "shopify/storefront_metafields.h"
 #include "shopify/sync_service.h"
 
 namespace pagelift::app {
@@ -184,10 +184,10 @@ int RunService(const Config& config, Mode mode) {
   const experiments::Repository experiment_repository(database);
   recommend::PatchService patch_service(database, shopify_sync.client());  // apply / roll back patches (issue 6)
   recommend::Autopilot autopilot(database, patch_service, experiment_repository);
-  // The storefront's hold follows the running experiments (experiment_holds jobs, queued by lifecycle moves).
-  shopify::RegisterExperimentHoldsJob(shopify_component.registry(), database, experiment_repository,
-                                      shopify_sync.client());
-  if (mode == Mode::kWorker || config.run_workers) shopify::QueueExperimentHoldsOfRunningShops(database);
+  // The storefront's shop id and hold (storefront_metafields jobs: at install, on lifecycle moves, and at start).
+  shopify::RegisterStorefrontMetafieldsJob(shopify_component.registry(), database, experiment_repository,
+                                           shopify_sync.client());
+  if (mode == Mode::kWorker || config.run_workers) shopify::QueueStorefrontMetafieldsOfInstalledShops(database);
   if (mode == Mode::kWorker || config.run_workers) {
     scheduler.Every("autopilot", std::chrono::minutes(15), [&autopilot] { autopilot.RunPass(); });
   }

@@ -13,6 +13,7 @@
 #include "shopify/json_path.h"
 #include "shopify/oauth.h"
 #include "shopify/shops_repository.h"
+#include "shopify/storefront_metafields.h"
 #include "shopify/sync_runs.h"
 #include "shopify/tombstones.h"
 
@@ -350,11 +351,13 @@ Result<void> RunShopInstalled(jobs::JobContext& ctx, AdminClient& client, const 
   // Two jobs rather than a products → orders chain: a products sync already queued (the reconcile's) would swallow the
   // chained one by its dedupe key, and the orders would never sync. The second waits while the first's bulk
   // operation runs (one per shop).
+  // And the storefront's metafields: the app embed reads the shop's public id from $app.shop_public_id.
   ctx.database.Run([&](pqxx::work& tx) {
     EnqueueSync(tx, shop->id, SyncKind::kProducts);
     EnqueueSync(tx, shop->id, SyncKind::kOrders);
+    EnqueueStorefrontMetafields(tx, shop->id);
   });
-  log::Info("shop installed: webhooks subscribed, sync enqueued", {{"shop", shop->domain}});
+  log::Info("shop installed: webhooks subscribed, sync and storefront metafields enqueued", {{"shop", shop->domain}});
   return {};
 }
 

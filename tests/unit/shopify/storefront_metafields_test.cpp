@@ -1,5 +1,5 @@
-// The storefront's experiment holds computed from the running experiments (src/shopify/experiment_holds.h).
-#include "shopify/experiment_holds.h"
+// The storefront's metafields computed from the shop and its running experiments (src/shopify/storefront_metafields.h).
+#include "shopify/storefront_metafields.h"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -42,6 +42,18 @@ TEST(ExperimentHoldsTest, BlockNamesThatAreNotPlainAreLeftOut) {
                                                             {{"block", ""}},
                                                             {{"block", "low</style>"}}})});
   EXPECT_EQ(json::serialize(holds.at("blocks")), R"(["size-guide"])");
+}
+
+// Both metafields go to the Shop, in the app's reserved namespace, in one metafieldsSet: the public id as text (what
+// snippets/pagelift-config.liquid reads), the holds as json (what blocks/app-embed.liquid reads).
+TEST(StorefrontMetafieldsTest, PublicIdAndHoldsAreTheShopsAppOwnedMetafields) {
+  const auto input = StorefrontMetafieldsInput("gid://shopify/Shop/42", "pub-42",
+                                               ExperimentHolds({Running("product_page:cta", {{}, {}})}));
+  EXPECT_EQ(json::serialize(input),
+            R"([{"ownerId":"gid://shopify/Shop/42","namespace":"$app","key":"shop_public_id",)"
+            R"("type":"single_line_text_field","value":"pub-42"},)"
+            R"({"ownerId":"gid://shopify/Shop/42","namespace":"$app","key":"experiment_holds","type":"json",)"
+            R"("value":"{\"targets\":[\"product_page:cta\"],\"blocks\":[]}"}])");
 }
 
 }  // namespace
