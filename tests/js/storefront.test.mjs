@@ -30,7 +30,7 @@ function extensionWithBlock() {
 
 const catalog = {
   currency: 'CAD',
-  appMetafields: async () => ({pagelift: {shop_public_id: {value: 'pub-1'}}}),
+  shopMetafields: async () => ({$app: {shop_public_id: {value: 'pub-1'}}}),
   product: async (handle) => handle !== 'mug' ? null : {
     id: 11, handle: 'mug', title: 'Mug <Large>', description: '<p>Big.</p>', images: [{src: '/m.jpg', alt: 'A mug'}],
     variants: [{id: 21, price: 1000, available: false}, {id: 22, price: 1200, available: true}],
@@ -112,7 +112,8 @@ test('the app embed holds a page only for running experiments\' targets and bloc
      'the configured time; ?pagelift=0 renders without it', async () => {
   // The shop's $app.experiment_holds metafield, as the app writes it: changed between page views.
   let holds = {targets: ['product_page:badge', 'product_page:price'], blocks: ['trust_badges']};
-  const holding = {...catalog, shopMetafields: async () => ({$app: {experiment_holds: {value: holds, type: 'json'}}})};
+  const holding = {...catalog, shopMetafields: async () => ({
+    $app: {shop_public_id: {value: 'pub-1'}, experiment_holds: {value: holds, type: 'json'}}})};
   const storefront = await startStorefront({appUrl: 'http://127.0.0.1:1', shopDomain: 's.myshopify.com', secret: 'hush',
                                             catalog: holding, embedSettings: {reveal_timeout_ms: 1500}});
   try {

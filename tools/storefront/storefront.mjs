@@ -8,7 +8,8 @@
 //
 // Why a node process next to the C++ simulator: Shopify renders Liquid, and liquidjs is the faithful renderer we
 // have; the simulator stays the source of the data (catalog: simulatorCatalog reads its /_sim state, so the page shows
-// the product as the Admin API has it, including the app metafields pagelift's patches write).
+// the product as the Admin API has it, including the app metafields pagelift's patches write, and the shop's: the
+// $app.shop_public_id and $app.experiment_holds the app writes, src/shopify/storefront_metafields.h).
 //
 // Query flags of a product page: ?consent=1 (the embed waits for the visitor's consent), ?pagelift=0 (the page without
 // the app embed, i.e. without pagelift's script: the baseline the browser tests measure the script's cost against).
@@ -54,14 +55,21 @@ function metafieldTree(list) {
 
 const cents = (amount) => Math.round(Number(amount) * 100);
 
-// The shop's $app.experiment_holds metafield as the app writes it (src/shopify/experiment_holds.h): the targets and
-// blocks of its running experiments, which the app embed holds before the first paint.
+// The shop's $app.experiment_holds metafield as the app writes it (src/shopify/storefront_metafields.h): the targets
+// and blocks of its running experiments, which the app embed holds before the first paint.
 export function experimentHoldsMetafield({targets = [], blocks = []} = {}) {
   return {namespace: '$app', key: 'experiment_holds', type: 'json', value: JSON.stringify({targets, blocks})};
 }
 
+// The shop's $app.shop_public_id metafield as the app writes it at install (src/shopify/storefront_metafields.h): the
+// id snippets/pagelift-config.liquid gives pagelift.js when the block setting is empty.
+export function shopPublicIdMetafield(publicId) {
+  return {namespace: '$app', key: 'shop_public_id', type: 'single_line_text_field', value: publicId};
+}
+
 // A catalog with one product (handle "widget"), the shape the browser test expects. `metafields`: the product's, as
 // metafieldTree's input ([{namespace, key, value, type}]), e.g. the $app content that makes pagelift's blocks render.
+// `shopPublicId`: what the app would have written to the shop's $app.shop_public_id (none when not given).
 // `experimentHolds` ({targets, blocks}, or a function returning it at each page view): what the app would have written
 // to the shop's $app.experiment_holds for its running experiments; none by default, i.e. no page is held.
 export function fixedCatalog({shopPublicId, currency = PRODUCT.currency, metafields = [], experimentHolds} = {}) {
@@ -72,19 +80,19 @@ export function fixedCatalog({shopPublicId, currency = PRODUCT.currency, metafie
   };
   return {
     currency,
-    appMetafields: async () => ({pagelift: {shop_public_id: {value: shopPublicId}}}),
     shopMetafields: async () => {
       const holds = typeof experimentHolds === 'function' ? experimentHolds() : experimentHolds;
-      return metafieldTree(holds ? [experimentHoldsMetafield(holds)] : []);
+      return metafieldTree([...(shopPublicId ? [shopPublicIdMetafield(shopPublicId)] : []),
+                            ...(holds ? [experimentHoldsMetafield(holds)] : [])]);
     },
     product: async (handle) => (handle === 'widget' ? product : null),
   };
 }
 
 // The catalog of one shop of the Shopify simulator, read from its control API at each page view (so patches show at
-// once). Product metafields come from the simulator's metafields owned by the product, the shop's (`shop.metafields`,
-// e.g. $app.experiment_holds) from those owned by the Shop; the others are the app's.
-// `shopPublicId`, when given, stands in for the app metafield pagelift.shop_public_id until the app writes it.
+// once). Product metafields come from the simulator's metafields owned by the product, the shop's (`shop.metafields`:
+// $app.shop_public_id, $app.experiment_holds) from those owned by the Shop, as on Shopify.
+// `shopPublicId`, when given, stands in for $app.shop_public_id until the app has written it (the app's value wins).
 export function simulatorCatalog(simUrl, shopDomain, {shopPublicId} = {}) {
   const state = async () => {
     const response = await fetch(`${simUrl}/_sim/shops/${shopDomain}/state`);
@@ -93,11 +101,10 @@ export function simulatorCatalog(simUrl, shopDomain, {shopPublicId} = {}) {
   };
   return {
     currency: null,  // from the products' prices
-    appMetafields: async () => {
-      const fallback = shopPublicId ? [{namespace: 'pagelift', key: 'shop_public_id', value: shopPublicId}] : [];
-      return metafieldTree([...fallback, ...(await state()).metafields.filter((m) => !m.ownerId?.includes('/Product/'))]);
+    shopMetafields: async () => {
+      const fallback = shopPublicId ? [shopPublicIdMetafield(shopPublicId)] : [];
+      return metafieldTree([...fallback, ...(await state()).metafields.filter((m) => m.ownerId?.includes('/Shop/'))]);
     },
-    shopMetafields: async () => metafieldTree((await state()).metafields.filter((m) => m.ownerId?.includes('/Shop/'))),
     product: async (handle) => {
       const s = await state();
       const p = s.products.find((x) => x.handle === handle);
@@ -198,12 +205,14 @@ export async function startStorefront({extensionDir = DEFAULT_EXTENSION_DIR, app
     cartCurrency = currency;
     const liquidProduct = {...product, selected_or_first_available_variant: variant, price: variant.price,
                            featured_image: product.images[0] ?? null};
-    const appMetafields = await catalog.appMetafields();
     const shopMetafields = (await catalog.shopMetafields?.()) ?? {};
-    const context = (settings) => ({
-      block: {settings}, app: {metafields: appMetafields}, product: liquidProduct,
-      cart: {currency: {iso_code: currency}}, shop: {permanent_domain: shopDomain, metafields: shopMetafields},
-    });
+    // app.metafields are app-data metafields (on the app's installation): pagelift writes none.
+    const shopify = {app: {metafields: {}}, product: liquidProduct, cart: {currency: {iso_code: currency}},
+                     shop: {permanent_domain: shopDomain, metafields: shopMetafields}};
+    // Shopify's objects are global: a snippet rendered with {% render %} reads them as well (its caller's variables,
+    // `block` among them, only when passed).
+    const render = (source, settings) =>
+      engine.parseAndRender(source, {block: {settings}, ...shopify}, {globals: shopify});
     let head = '';
     let section = '';
     const stylesheets = new Set();  // Shopify links a rendered block's schema stylesheet into <head>, once
@@ -214,11 +223,11 @@ export async function startStorefront({extensionDir = DEFAULT_EXTENSION_DIR, app
         Object.assign(settings, embedSettings);
         settings.shop_public_id = settings.shop_public_id ?? '';
         settings.consent_required = consentRequired;
-        head += await engine.parseAndRender(block.source, context(settings));
+        head += await render(block.source, settings);
       } else if (block.schema.target === 'head' || block.schema.target === 'body') {
-        head += await engine.parseAndRender(block.source, context(settings));
+        head += await render(block.source, settings);
       } else {
-        const markup = await engine.parseAndRender(block.source, context(settings));
+        const markup = await render(block.source, settings);
         if (markup.trim() && block.schema.stylesheet) stylesheets.add(block.schema.stylesheet);
         section += `<div class="shopify-app-block" data-block="${escapeHtml(block.file)}">${markup}</div>`;
       }
