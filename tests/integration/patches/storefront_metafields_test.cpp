@@ -97,7 +97,9 @@ class StorefrontMetafieldsTest : public PatchesHarness {
     }
     return found;
   }
-  static std::string Holds(const std::string& shop) { return ShopMetafield(shop, shopify::kExperimentHoldsKey, "json"); }
+  static std::string Holds(const std::string& shop) {
+    return ShopMetafield(shop, shopify::kExperimentHoldsKey, "json");
+  }
   static std::string PublicIdMetafield(const std::string& shop) {
     return ShopMetafield(shop, shopify::kShopPublicIdKey, "single_line_text_field");
   }
