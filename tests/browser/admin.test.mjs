@@ -16,7 +16,8 @@ import assert from 'node:assert/strict';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {createRequire} from 'node:module';
-import {databaseUrl, freePort, launchBrowser, pgDir, psqlFor, startProcess, stop, waitFor, waitReady} from './support.mjs';
+import {freePort, launchBrowser, pgDir, psqlFor, serveEnv, simEnv, startProcess, stop, waitFor,
+        waitReady} from './support.mjs';
 
 const API_KEY = 'admin-test-key';
 const SECRET = 'admin-test-secret';
@@ -40,19 +41,10 @@ before(async () => {
   const [appPort, simPort] = [await freePort(), await freePort()];
   appUrl = `http://127.0.0.1:${appPort}`;
   simUrl = `http://127.0.0.1:${simPort}`;
-  sim = startProcess(['shopify-sim'], {
-    SIM_LISTEN: `127.0.0.1:${simPort}`, SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: SECRET, SIM_APP_URL: appUrl,
-    SIM_SHOPS: SHOP, SIM_PRODUCTS: '20', SIM_ORDERS: '20',
-  }, 'the simulator');
-  serve = startProcess(['serve'], {
-    DATABASE_URL: databaseUrl(dbName),
-    PAGELIFT_LISTEN: `127.0.0.1:${appPort}`,
-    PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
-    SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: SECRET, SHOPIFY_APP_URL: appUrl,
-    SHOPIFY_ADMIN_BASE_URL: simUrl,
-    PAGELIFT_APP_BRIDGE_URL: `${simUrl}/_sim/app-bridge.js`,
-    PAGELIFT_WORKERS: 'false',
-  }, 'pagelift serve');
+  sim = startProcess(['shopify-sim'], simEnv({port: simPort, apiKey: API_KEY, secret: SECRET, appUrl, shop: SHOP}),
+                     'the simulator');
+  serve = startProcess(['serve'], serveEnv({db: dbName, port: appPort, apiKey: API_KEY, secret: SECRET, simUrl}),
+                       'pagelift serve');
   await Promise.all([waitReady(sim, `${simUrl}/_sim/health`), waitReady(serve, `${appUrl}/readyz`)]);
   browser = await launchBrowser();
 });
@@ -335,13 +327,8 @@ test('apply a recommendation after its preview: the product changes in the simul
   psql(`CREATE DATABASE ${db}`, 'postgres');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const worker = startProcess(['serve'], {
-    DATABASE_URL: databaseUrl(db),
-    PAGELIFT_LISTEN: `127.0.0.1:${port}`,
-    PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
-    SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: SECRET, SHOPIFY_APP_URL: url, SHOPIFY_ADMIN_BASE_URL: simUrl,
-    PAGELIFT_APP_BRIDGE_URL: `${simUrl}/_sim/app-bridge.js`, PAGELIFT_WORKERS: 'true',
-  }, 'pagelift serve (workers)');
+  const worker = startProcess(['serve'], serveEnv({db, port, apiKey: API_KEY, secret: SECRET, simUrl, workers: true}),
+                              'pagelift serve (workers)');
   const context = await browser.newContext({viewport: {width: 1280, height: 900}});
   try {
     await waitReady(worker, `${url}/readyz`);

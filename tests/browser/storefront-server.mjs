@@ -2,7 +2,7 @@
 // (tools/storefront/storefront.mjs: the theme app extension rendered with liquidjs, the AJAX cart, Shopify's signed app
 // proxy), serving its one fixed product (/products/widget, PRODUCT) when no simulator catalog is given. Behind it, a
 // real `pagelift serve` on a throw-away database of the test cluster with one installed shop (startShopApp).
-import {databaseUrl, freePort, psqlFor, startProcess, stop, waitFor, waitReady} from './support.mjs';
+import {freePort, psqlFor, serveEnv, startProcess, stop, waitFor, waitReady} from './support.mjs';
 
 export {PRODUCT, fixedCatalog, signProxyQuery, startStorefront} from '../../tools/storefront/storefront.mjs';
 
@@ -14,15 +14,7 @@ export async function startShopApp({dbName, apiKey, secret, shopDomain, shopPubl
   psql(`CREATE DATABASE ${dbName}`, 'postgres');
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
-  const serve = startProcess(['serve'], {
-    DATABASE_URL: databaseUrl(dbName),
-    PAGELIFT_LISTEN: `127.0.0.1:${port}`,
-    PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
-    SHOPIFY_API_KEY: apiKey,
-    SHOPIFY_API_SECRET: secret,
-    SHOPIFY_APP_URL: appUrl,
-    PAGELIFT_WORKERS: 'false',
-  }, 'pagelift serve');
+  const serve = startProcess(['serve'], serveEnv({db: dbName, port, apiKey, secret}), 'pagelift serve');
   await waitReady(serve, `${appUrl}/readyz`);
   psql(`INSERT INTO shops (domain, public_id, access_token_enc) VALUES ('${shopDomain}', '${shopPublicId}', '\\x00')`);
   return {

@@ -11,7 +11,7 @@ import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
-import {databaseUrl, freePort, launchBrowser, pgDir, psqlFor, startProcess, stop, waitFor,
+import {freePort, launchBrowser, pgDir, psqlFor, serveEnv, simEnv, startProcess, stop, waitFor,
         waitReady} from './support.mjs';
 import {simulatorCatalog, startStorefront} from '../../tools/storefront/storefront.mjs';
 
@@ -38,17 +38,10 @@ before(async () => {
   const [appPort, simPort] = [await freePort(), await freePort()];
   appUrl = `http://127.0.0.1:${appPort}`;
   simUrl = `http://127.0.0.1:${simPort}`;
-  sim = startProcess(['shopify-sim'], {
-    SIM_LISTEN: `127.0.0.1:${simPort}`, SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: SECRET, SIM_APP_URL: appUrl,
-    SIM_SHOPS: SHOP, SIM_PRODUCTS: '3', SIM_ORDERS: '0',
-  }, 'the simulator');
-  serve = startProcess(['serve'], {
-    DATABASE_URL: databaseUrl(dbName),
-    PAGELIFT_LISTEN: `127.0.0.1:${appPort}`,
-    PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
-    SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: SECRET, SHOPIFY_APP_URL: appUrl, SHOPIFY_ADMIN_BASE_URL: simUrl,
-    PAGELIFT_WORKERS: 'true',
-  }, 'pagelift serve (workers)');
+  sim = startProcess(['shopify-sim'], simEnv({port: simPort, apiKey: API_KEY, secret: SECRET, appUrl, shop: SHOP,
+                                              products: 3, orders: 0}), 'the simulator');
+  serve = startProcess(['serve'], serveEnv({db: dbName, port: appPort, apiKey: API_KEY, secret: SECRET, simUrl,
+                                            workers: true}), 'pagelift serve (workers)');
   await Promise.all([waitReady(sim, `${simUrl}/_sim/health`), waitReady(serve, `${appUrl}/readyz`)]);
   storefront = await startStorefront({appUrl, shopDomain: SHOP, secret: SECRET, catalog: simulatorCatalog(simUrl, SHOP)});
   browser = await launchBrowser();

@@ -27,6 +27,27 @@ export function psqlFor(defaultDb) {
                        '-d', db, '-c', sql], {encoding: 'utf8'}).trim();
 }
 
+// The environment of `pagelift serve` on `port` and database `db` with the app's credentials (SHOPIFY_APP_URL is its
+// own address); with `simUrl`, the simulator plays Shopify (Admin API, App Bridge). `workers`: it runs the jobs too.
+export function serveEnv({db, port, apiKey, secret, simUrl, workers = false}) {
+  return {
+    DATABASE_URL: databaseUrl(db),
+    PAGELIFT_LISTEN: `127.0.0.1:${port}`,
+    PAGELIFT_TOKEN_KEYS: 'test1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
+    SHOPIFY_API_KEY: apiKey, SHOPIFY_API_SECRET: secret, SHOPIFY_APP_URL: `http://127.0.0.1:${port}`,
+    ...(simUrl ? {SHOPIFY_ADMIN_BASE_URL: simUrl, PAGELIFT_APP_BRIDGE_URL: `${simUrl}/_sim/app-bridge.js`} : {}),
+    PAGELIFT_WORKERS: String(workers),
+  };
+}
+
+// The environment of `pagelift shopify-sim` on `port`, for the app at `appUrl`, with one shop.
+export function simEnv({port, apiKey, secret, appUrl, shop, products = 20, orders = 20}) {
+  return {
+    SIM_LISTEN: `127.0.0.1:${port}`, SHOPIFY_API_KEY: apiKey, SHOPIFY_API_SECRET: secret, SIM_APP_URL: appUrl,
+    SIM_SHOPS: shop, SIM_PRODUCTS: String(products), SIM_ORDERS: String(orders),
+  };
+}
+
 export function freePort() {
   return new Promise((resolvePort, reject) => {
     const server = net.createServer();
