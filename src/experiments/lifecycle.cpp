@@ -65,7 +65,7 @@ Result<Experiment> TransitionExperiment(pqxx::work& tx, const Repository& reposi
     // after its write, and this job, claimed after the commit, writes the new set in any case.
     jobs::EnqueueOptions options;
     options.shop_id = shop_id;
-    jobs::Enqueue(tx, kExperimentHoldsJobKind, boost::json::object(), options);
+    jobs::Enqueue(tx, kStorefrontMetafieldsJobKind, boost::json::object(), options);
   }
   return saved;
 }

@@ -31,13 +31,14 @@ std::vector<Experiment> ListExperiments(pqxx::work& tx, const Repository& reposi
 Result<Experiment> UpdateExperiment(pqxx::work& tx, const Repository& repository, const std::string& shop_id,
                                     std::string_view id, const boost::json::value& patch);
 
-// The job that writes the shop's running experiments' targets and blocks to the storefront (the app-owned shop
-// metafield $app.experiment_holds, shopify/experiment_holds.h); payload {} (the shop is jobs.shop_id).
-inline constexpr std::string_view kExperimentHoldsJobKind = "experiment_holds";
+// The job that writes the storefront's metafields, among them the running experiments' targets and blocks (the
+// app-owned shop metafield $app.experiment_holds, shopify/storefront_metafields.h); payload {} (the shop is
+// jobs.shop_id).
+inline constexpr std::string_view kStorefrontMetafieldsJobKind = "storefront_metafields";
 
 // Moves the experiment to `to` (409 when the lifecycle forbids it). Starting sets started_at the first time;
 // stopping or completing sets ended_at; resuming a paused experiment keeps its start. A move into or out of running
-// enqueues an experiment_holds job in the same transaction (so the storefront's hold follows the commit).
+// enqueues a storefront_metafields job in the same transaction (so the storefront's hold follows the commit).
 Result<Experiment> TransitionExperiment(pqxx::work& tx, const Repository& repository, const std::string& shop_id,
                                         std::string_view id, Status to);
 

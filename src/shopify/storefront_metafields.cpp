@@ -101,15 +101,14 @@ void RegisterStorefrontMetafieldsJob(jobs::JobRegistry& registry, db::Database& 
     if (!context.job.shop_id) return {};
     return WriteStorefrontMetafields(database, repository, client, *context.job.shop_id);
   };
-  registry.Register(std::string(kStorefrontMetafieldsJobKind), handler);
-  registry.Register(std::string(experiments::kExperimentHoldsJobKind), handler);
+  registry.Register(std::string(experiments::kStorefrontMetafieldsJobKind), handler);
 }
 
 bool EnqueueStorefrontMetafields(pqxx::work& tx, const std::string& shop_id) {
   jobs::EnqueueOptions options;
   options.shop_id = shop_id;
   options.dedupe_key = shop_id;
-  return jobs::Enqueue(tx, kStorefrontMetafieldsJobKind, json::object(), options).has_value();
+  return jobs::Enqueue(tx, experiments::kStorefrontMetafieldsJobKind, json::object(), options).has_value();
 }
 
 int QueueStorefrontMetafieldsOfInstalledShops(db::Database& database) try {

@@ -10,7 +10,7 @@
 // as shop.metafields['$app'].<key>), and are written together by one metafieldsSet.
 //
 // When: after install (the shop_installed job queues it with the first syncs), on every move into or out of running
-// (experiments/lifecycle.h queues it as kind experiment_holds, in the move's transaction), and once per installed shop
+// (experiments/lifecycle.h queues it in the move's transaction), and once per installed shop
 // when `serve`/`worker` start, so that a metafield lost without either (a job that ran out of attempts, the demo's
 // simulator restarted over a kept database) is written again.
 //
@@ -34,7 +34,6 @@
 
 namespace pagelift::shopify {
 
-inline constexpr std::string_view kStorefrontMetafieldsJobKind = "storefront_metafields";
 inline constexpr std::string_view kShopPublicIdKey = "shop_public_id";
 inline constexpr std::string_view kExperimentHoldsKey = "experiment_holds";
 
@@ -47,11 +46,10 @@ boost::json::object ExperimentHolds(const std::vector<experiments::Experiment>& 
 boost::json::array StorefrontMetafieldsInput(std::string_view shop_gid, std::string_view public_id,
                                              const boost::json::object& holds);
 
-// Registers the job under kStorefrontMetafieldsJobKind and under experiments::kExperimentHoldsJobKind (what lifecycle
-// moves queue): it reads the shop's public id and running experiments, its Shop gid (ShopInfo), writes both
-// metafields with MetafieldsSet, then reads the running experiments again and fails (to be retried) when they changed
-// meanwhile, so that a job which read before a later commit cannot leave the older holds behind. An uninstalled
-// shop's job does nothing.
+// Registers the job (experiments::kStorefrontMetafieldsJobKind, which lifecycle moves queue too): it reads the shop's
+// public id and running experiments, its Shop gid (ShopInfo), writes both metafields with MetafieldsSet, then reads
+// the running experiments again and fails (to be retried) when they changed meanwhile, so that a job which read
+// before a later commit cannot leave the older holds behind. An uninstalled shop's job does nothing.
 void RegisterStorefrontMetafieldsJob(jobs::JobRegistry& registry, db::Database& database,
                                      const experiments::Repository& repository, AdminClient& client);
 

@@ -1,7 +1,7 @@
 // The storefront's metafields on the simulator (src/shopify/storefront_metafields.h). Installing a shop (its
 // shop_installed job) queues a storefront_metafields job that writes the shop's public id to the app-owned shop
 // metafield $app.shop_public_id, which snippets/pagelift-config.liquid gives pagelift.js; each shop gets its own.
-// Starting an experiment queues an experiment_holds job in the same transaction, and the job writes the shop's
+// Starting an experiment queues a storefront_metafields job in the same transaction, and the job writes the shop's
 // running targets and blocks to $app.experiment_holds that the app embed reads; stopping the last one empties it.
 // Only the shop's own metafields are written (shop B's stay as they were), and a move that does not change what runs
 // (a draft archived) queues nothing.
@@ -37,7 +37,9 @@ class StorefrontMetafieldsTest : public PatchesHarness {
     return Count("SELECT count(*) FROM jobs WHERE kind = '" + std::string(kind) +
                  "' AND status = 'queued' AND shop_id = '" + shop_id + "'");
   }
-  long long QueuedHoldJobs(const std::string& shop_id) { return Queued(experiments::kExperimentHoldsJobKind, shop_id); }
+  long long QueuedHoldJobs(const std::string& shop_id) {
+    return Queued(experiments::kStorefrontMetafieldsJobKind, shop_id);
+  }
   // Runs the shop's queued jobs of `kind` through the registered handler, oldest first, as a worker would.
   void RunJobs(std::string_view kind, const std::string& shop_id) {
     const auto ids = database_.Run([&](pqxx::work& tx) {
@@ -63,12 +65,12 @@ class StorefrontMetafieldsTest : public PatchesHarness {
       ASSERT_TRUE(done.ok()) << done.error().message;
     }
   }
-  void RunHoldJobs(const std::string& shop_id) { RunJobs(experiments::kExperimentHoldsJobKind, shop_id); }
+  void RunHoldJobs(const std::string& shop_id) { RunJobs(experiments::kStorefrontMetafieldsJobKind, shop_id); }
   // What a shop's install runs: its shop_installed job, then the storefront_metafields job that one queued.
   void RunInstallJobs(const std::string& shop_id) {
     RunShopInstalled(shop_id);
-    EXPECT_EQ(Queued(shopify::kStorefrontMetafieldsJobKind, shop_id), 1);
-    RunJobs(shopify::kStorefrontMetafieldsJobKind, shop_id);
+    EXPECT_EQ(Queued(experiments::kStorefrontMetafieldsJobKind, shop_id), 1);
+    RunJobs(experiments::kStorefrontMetafieldsJobKind, shop_id);
   }
   void RunShopInstalled(const std::string& shop_id) {
     database_.Run([&](pqxx::work& tx) {
@@ -178,18 +180,18 @@ TEST_F(StorefrontMetafieldsTest, AtStartEachInstalledShopIsQueuedOnce) {
 
   EXPECT_EQ(shopify::QueueStorefrontMetafieldsOfInstalledShops(database_), 2);  // A and B
   EXPECT_EQ(shopify::QueueStorefrontMetafieldsOfInstalledShops(database_), 0);  // theirs are still queued
-  EXPECT_EQ(Queued(shopify::kStorefrontMetafieldsJobKind, a), 1);
-  EXPECT_EQ(Queued(shopify::kStorefrontMetafieldsJobKind, b), 1);
-  RunJobs(shopify::kStorefrontMetafieldsJobKind, a);
+  EXPECT_EQ(Queued(experiments::kStorefrontMetafieldsJobKind, a), 1);
+  EXPECT_EQ(Queued(experiments::kStorefrontMetafieldsJobKind, b), 1);
+  RunJobs(experiments::kStorefrontMetafieldsJobKind, a);
   EXPECT_NE(Holds(kShopA).find("product_page:badge.start"), std::string::npos) << Holds(kShopA);
   EXPECT_EQ(PublicIdMetafield(kShopA), PublicId(a));
-  RunJobs(shopify::kStorefrontMetafieldsJobKind, b);
+  RunJobs(experiments::kStorefrontMetafieldsJobKind, b);
   EXPECT_EQ(PublicIdMetafield(kShopB), PublicId(b));
 
   // An uninstalled shop is not queued.
   database_.Run([&](pqxx::work& tx) { tx.exec_params("UPDATE shops SET uninstalled_at = now() WHERE id = $1", b); });
   EXPECT_EQ(shopify::QueueStorefrontMetafieldsOfInstalledShops(database_), 1);
-  EXPECT_EQ(Queued(shopify::kStorefrontMetafieldsJobKind, b), 0);
+  EXPECT_EQ(Queued(experiments::kStorefrontMetafieldsJobKind, b), 0);
 }
 
 TEST_F(StorefrontMetafieldsTest, AnUninstalledShopsJobDoesNothing) {
@@ -200,7 +202,8 @@ TEST_F(StorefrontMetafieldsTest, AnUninstalledShopsJobDoesNothing) {
   // (The simulator outlives each test: compare with what it held before, which never lists this experiment.)
   const std::string before = MetafieldBytes(kShopA);
   ASSERT_EQ(before.find("product_page:uninstalled"), std::string::npos);
-  database_.Run([&](pqxx::work& tx) { tx.exec_params("UPDATE shops SET uninstalled_at = now() WHERE id = $1", shop_id); });
+  database_.Run(
+      [&](pqxx::work& tx) { tx.exec_params("UPDATE shops SET uninstalled_at = now() WHERE id = $1", shop_id); });
   RunHoldJobs(shop_id);
   EXPECT_EQ(MetafieldBytes(kShopA), before);
 }
