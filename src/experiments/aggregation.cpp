@@ -871,12 +871,13 @@ void FoldNewData(pqxx::work& tx, const std::string& shop_id, std::int64_t scan_f
         data.orders, orders, [&](const VisitorOrder& order) { return order.ingested_us > run.orders_since_us[*e]; });
     if (new_events.empty() && new_orders.empty()) continue;
     const Experiment& experiment = run.experiments[*e];
-    const StoredVisitor stored = StoredOf(row.subspan(3, kStoredColumnCount), members.IsNull(3 + 8));
+    // Built in place as the optional VisitorWriter::Update takes (always present here: the lookup is by stored row).
+    const std::optional<StoredVisitor> stored = StoredOf(row.subspan(3, kStoredColumnCount), members.IsNull(3 + 8));
     std::optional<VisitorState> folded;
     // The stored state was computed for the visitor's assignment (immutable; see TouchedMembersSql): its exposure.
-    if (stored.foldable && experiment.VariantIndex(stored.state.values.variant) >= 0) {
-      const Exposure exposure{stored.state.values.variant, stored.state.assigned_us};
-      folded = FoldVisitorState(experiment.id, stored.state, exposure, new_events, new_orders,
+    if (stored->foldable && experiment.VariantIndex(stored->state.values.variant) >= 0) {
+      const Exposure exposure{stored->state.values.variant, stored->state.assigned_us};
+      folded = FoldVisitorState(experiment.id, stored->state, exposure, new_events, new_orders,
                                 experiment.definition.guardrails.revenue_cap_cents);
     }
     if (!folded) {
